@@ -1,0 +1,120 @@
+"""The typed, cross-checked contents of a workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Problem
+from .schema import HOURS_PER_YEAR, MONTHS_PER_PERIOD
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings sheet with defaults applied (see docs/inputs.md)."""
+
+    horizon_years: float = 3.0
+    period: str = "quarter"
+    start_date: dt.date = dt.date(2027, 1, 1)
+    currency: str = "USD"
+    discount_rate: float = 0.0
+    residual_value: str = "none"
+    intra_region_rtt_ms: float = 5.0
+    edge_rtt_ms: float = 1.0
+    max_utilization: float = 0.85
+    mip_gap: float = 0.001
+    time_limit_s: float = 300.0
+    threads: int = 0
+
+    @property
+    def months_per_period(self) -> int:
+        return MONTHS_PER_PERIOD[self.period]
+
+    @property
+    def years_per_period(self) -> float:
+        return self.months_per_period / 12
+
+    @property
+    def hours_per_period(self) -> float:
+        return HOURS_PER_YEAR * self.years_per_period
+
+    @property
+    def n_periods(self) -> int:
+        # round first so that 3 years of months is 36 periods, not 37
+        return max(1, math.ceil(round(self.horizon_years / self.years_per_period, 9)))
+
+
+def period_table(settings: Settings) -> pd.DataFrame:
+    """One row per period: number, label, first and last day, hours, years from start."""
+    months = settings.months_per_period
+    start = pd.Timestamp(settings.start_date)
+    rows = []
+    for k in range(settings.n_periods):
+        first = start + pd.DateOffset(months=k * months)
+        after = start + pd.DateOffset(months=(k + 1) * months)
+        if settings.period == "year":
+            label = f"{first.year}" if first.month == 1 else f"{first:%Y-%m}+1y"
+        elif settings.period == "quarter":
+            label = (
+                f"{first.year}-Q{(first.month - 1) // 3 + 1}"
+                if first.month in (1, 4, 7, 10)
+                else f"{first:%Y-%m}+3m"
+            )
+        else:
+            label = f"{first:%Y-%m}"
+        rows.append(
+            {
+                "period": k,
+                "label": label,
+                "period_start": first.date(),
+                "period_end": (after - pd.Timedelta(days=1)).date(),
+                "hours": settings.hours_per_period,
+                "years_from_start": k * settings.years_per_period,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the model needs, with defaults applied and references resolved.
+
+    Each table has the columns of its sheet in docs/inputs.md, in that order;
+    ids are text. A sheet that the workbook leaves out is an empty table.
+    """
+
+    source: Path
+    settings: Settings
+    periods: pd.DataFrame
+    regions: pd.DataFrame
+    latency: pd.DataFrame
+    sites: pd.DataFrame
+    accelerators: pd.DataFrame
+    performance: pd.DataFrame
+    hardware: pd.DataFrame
+    installed: pd.DataFrame
+    cloud: pd.DataFrame
+    apis: pd.DataFrame
+    edge: pd.DataFrame
+    workloads: pd.DataFrame
+    scenarios: pd.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
+
+    def rtt_ms(self, a: str, b: str) -> float | None:
+        """Round-trip time between two regions; None when the pair is not listed."""
+        if a == b:
+            return self.settings.intra_region_rtt_ms
+        return self._rtt.get((a, b))
+
+    @functools.cached_property
+    def _rtt(self) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
+        lat = self.latency
+        for a, b, ms in zip(lat["from_region"], lat["to_region"], lat["rtt_ms"], strict=True):
+            out[(a, b)] = out[(b, a)] = float(ms)
+        return out

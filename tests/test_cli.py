@@ -1,0 +1,123 @@
+"""The command line: exit codes, what it prints, what it writes (nothing, for --check)."""
+
+from __future__ import annotations
+
+import openpyxl
+from click.testing import CliRunner
+from conftest import set_cell, valid_sheets, write_book
+from optimizer.cli import Exit, main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_check_valid_plan_prints_inventory(book):
+    path = book()
+    before = sorted(p.name for p in path.parent.iterdir())
+    result = run(path, "--check")
+    assert result.exit_code == Exit.OK, result.output
+    assert "plan.xlsx is valid (0 warnings)" in result.output
+    assert "workloads" in result.output and "chat, train, qc" in result.output
+    assert "quarters 2027-Q1 (2027-01-01) to 2029-Q4 (2029-12-31)" in result.output
+    assert sorted(p.name for p in path.parent.iterdir()) == before  # nothing written
+
+
+def test_check_invalid_plan_exits_2_listing_every_problem(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "sites", 2, "pue", "abc")
+    set_cell(sheets, "hardware", 2, "cooling", "water")
+    result = run(write_book(tmp_path / "plan.xlsx", sheets), "--check")
+    assert result.exit_code == Exit.INPUT
+    assert "error: sheet 'sites', row 2, column 'pue': expected a number >= 1, got 'abc'" in (
+        result.output
+    )
+    assert "error: sheet 'hardware', row 2, column 'cooling'" in result.output
+    assert "plan.xlsx: 2 problems; nothing was written" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_warnings_are_printed_with_check(tmp_path):
+    sheets = valid_sheets()
+    sheets["notes"] = [["hello"]]
+    result = run(write_book(tmp_path / "plan.xlsx", sheets), "--check")
+    assert result.exit_code == Exit.OK
+    assert "warning: sheet 'notes': unknown sheet, ignored" in result.output
+    assert "(1 warnings)" in result.output
+
+
+def test_missing_file_and_garbage_exit_2(tmp_path):
+    assert run(tmp_path / "nope.xlsx", "--check").exit_code == Exit.INPUT
+    junk = tmp_path / "junk.xlsx"
+    junk.write_text("hello")
+    result = run(junk, "--check")
+    assert result.exit_code == Exit.INPUT
+    assert "not a zip archive" in result.output
+
+
+def test_template_round_trip(tmp_path):
+    path = tmp_path / "t.xlsx"
+    result = run("--template", path)
+    assert result.exit_code == Exit.OK, result.output
+    check = run(path, "--check")
+    assert check.exit_code == Exit.OK, check.output
+    assert "(0 warnings)" in check.output
+
+
+def test_template_does_not_overwrite(tmp_path):
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"mine")
+    result = run("--template", path)
+    assert result.exit_code == Exit.INPUT
+    assert path.read_bytes() == b"mine"
+
+
+def test_template_has_notes_dropdowns_and_examples(tmp_path):
+    from optimizer.schema import SHEETS
+
+    path = tmp_path / "t.xlsx"
+    run("--template", path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [s.name for s in SHEETS]
+    for schema in SHEETS:
+        ws = book[schema.name]
+        headers = [c.value for c in ws[1]]
+        assert headers == list(schema.column_names)
+        assert ws.max_row >= 2, schema.name  # at least one example row
+        for cell, column in zip(ws[1], schema.columns, strict=True):
+            assert column.description in cell.comment.text
+            if column.unit:
+                assert f"Unit: {column.unit}" in cell.comment.text
+        lists = {
+            str(dv.sqref).split(":")[0][:-1]: dv.formula1
+            for dv in ws.data_validations.dataValidation
+        }
+        for j, column in enumerate(schema.columns):
+            letter = openpyxl.utils.get_column_letter(j + 1)
+            if column.allowed:
+                assert lists[letter] == '"' + ",".join(column.allowed) + '"'
+            else:
+                assert letter not in lists
+    cooling = [dv for dv in book["hardware"].data_validations.dataValidation]
+    assert any(dv.formula1 == '"air,liquid"' for dv in cooling)
+
+
+def test_no_plan_given():
+    result = run()
+    assert result.exit_code == Exit.INPUT
+    assert "give a PLAN workbook" in result.output
+
+
+def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
+    import optimizer.cli as cli
+
+    def boom(path):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli, "read_plan", boom)
+    result = run(book(), "--check")
+    assert result.exit_code == Exit.INTERNAL
+    assert "internal error: RuntimeError: disk on fire" in result.output
+    assert "Traceback" not in result.output
+    debug = run(book(name="b.xlsx"), "--check", "--debug")
+    assert isinstance(debug.exception, RuntimeError)
