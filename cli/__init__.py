@@ -6,17 +6,26 @@ one-line reason on stderr, and the traceback only with --debug.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import hashlib
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import click
+import pandas as pd
+from optimizer.cli.summary import print_summary
 from rich.console import Console
 from rich.table import Table
 
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import read_plan
+from optimizer.outputs import OutputError, check_out, default_out, write_folder
 from optimizer.plan import Plan
+from optimizer.results import empty_tables
+from optimizer.run import Outcome, optimize
+from optimizer.solve import INFEASIBLE, NO_PLAN, SolverOptions
 from optimizer.template import write_template
 
 MAX_SHOWN = 1000  # problems printed; the count of the rest follows
@@ -30,6 +39,7 @@ class Exit(enum.IntEnum):
     INPUT = 2
     INFEASIBLE = 3
     NO_PLAN_IN_TIME = 4
+    INTERRUPTED = 130
 
 
 def _err() -> Console:
@@ -86,20 +96,57 @@ def _inventory(plan: Plan) -> Table:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a template workbook to this file and stop.",
 )
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the results (default: <plan name>-results/ beside the plan).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Solver time limit in seconds (overrides the settings sheet).",
+)
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0, max=1),
+    help="Relative optimality gap at which to stop (overrides the settings sheet).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=0),
+    help="Solver threads, 0 for the solver's default (overrides the settings sheet).",
+)
+@click.option(
+    "--write-model",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the model to this .mps or .lp file, for audit.",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.version_option(package_name="capacity-optimizer")
-def main(plan: Path | None, check: bool, template: Path | None, quiet: bool, debug: bool) -> None:
+def main(
+    plan: Path | None,
+    check: bool,
+    template: Path | None,
+    out: Path | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    write_model: Path | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Find the cheapest 3-year plan for the AI infrastructure described in PLAN (.xlsx).
 
     Exit codes: 0 a plan was found (or the check passed), 1 internal error,
     2 invalid input, 3 no feasible plan, 4 time limit with no plan.
     """
+    options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
     try:
-        code = _run(plan, check, template, quiet)
+        code = _run(plan, check, template, out, options, write_model, quiet)
     except KeyboardInterrupt:
         _err().print("[red]interrupted[/]: nothing was written")
-        code = Exit.INTERNAL
+        code = Exit.INTERRUPTED
     except Exception as exc:
         if debug:
             raise
@@ -111,7 +158,15 @@ def main(plan: Path | None, check: bool, template: Path | None, quiet: bool, deb
     sys.exit(int(code))
 
 
-def _run(plan: Path | None, check: bool, template: Path | None, quiet: bool) -> Exit:
+def _run(
+    plan: Path | None,
+    check: bool,
+    template: Path | None,
+    out: Path | None,
+    overrides: dict[str, float | int | None],
+    write_model: Path | None,
+    quiet: bool,
+) -> Exit:
     err = _err()
     if template is not None:
         if plan is not None:
@@ -129,7 +184,13 @@ def _run(plan: Path | None, check: bool, template: Path | None, quiet: bool) -> 
     if plan is None:
         err.print("[red]error[/]: give a PLAN workbook, or --template FILE (see --help)")
         return Exit.INPUT
+    out = out if out is not None else default_out(plan)
+    if write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"):
+        err.print(f"[red]error[/]: --write-model takes a .mps or .lp file, got {write_model.name}")
+        return Exit.INPUT
     try:
+        if not check:
+            check_out(out)
         loaded = read_plan(plan)
     except InputError as exc:
         _print_problems(err, "warning", "yellow", exc.warnings)
@@ -137,10 +198,63 @@ def _run(plan: Path | None, check: bool, template: Path | None, quiet: bool) -> 
         n = len(exc.problems)
         err.print(f"[red]{plan.name}: {n} problem{'s' if n != 1 else ''}; nothing was written[/]")
         return Exit.INPUT
+    except OutputError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        return Exit.INPUT
     _print_problems(err, "warning", "yellow", loaded.warnings)
     if check:
         _out(quiet).print(_inventory(loaded))
         _out(quiet).print(f"[green]{plan.name} is valid[/] ({len(loaded.warnings)} warnings)")
         return Exit.OK
-    err.print("[red]error[/]: this version validates plans only; run with --check")
+    options = _solver_options(loaded, overrides, quiet)
+    outcome = optimize(loaded, options, write_model)
+    console = _out(quiet)
+    print_summary(console, loaded, outcome)
+    for line in outcome.diagnosis:
+        err.print(f"[red]no plan:[/] {line}")
+    write_folder(out, _tables_to_write(outcome), run_info(plan, loaded, options, outcome))
+    console.print(f"wrote {out}/")
+    if outcome.solved.has_plan:
+        return Exit.OK
+    if outcome.solved.status == INFEASIBLE:
+        return Exit.INFEASIBLE
+    if outcome.solved.status == NO_PLAN:
+        err.print("[red]the time limit passed before any plan was found[/]; raise --time-limit")
+        return Exit.NO_PLAN_IN_TIME
     return Exit.INTERNAL
+
+
+def _solver_options(
+    plan: Plan, overrides: dict[str, float | int | None], quiet: bool
+) -> SolverOptions:
+    s = plan.settings
+    chosen = {
+        "mip_gap": s.mip_gap,
+        "time_limit_s": s.time_limit_s,
+        "threads": s.threads,
+    } | {k: v for k, v in overrides.items() if v is not None}
+    return SolverOptions(**chosen)  # type: ignore[arg-type]
+
+
+def _tables_to_write(outcome: Outcome) -> dict[str, pd.DataFrame]:
+    return dict(outcome.tables) if outcome.tables else empty_tables(outcome.solved)
+
+
+def run_info(path: Path, plan: Plan, options: SolverOptions, outcome: Outcome) -> dict[str, object]:
+    """What run.json records: input, versions, settings, options, status, timings."""
+    solved = outcome.solved
+    return {
+        "input": {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+        "tool": {"name": "capacity-optimizer", "version": version("capacity-optimizer")},
+        "pyomo": version("pyomo"),
+        "highs": version("highspy"),
+        "settings": dataclasses.asdict(plan.settings),
+        "options": dataclasses.asdict(options),
+        "status": solved.status,
+        "termination": solved.termination,
+        "objective_usd": solved.objective,
+        "best_bound_usd": solved.best_bound,
+        "mip_gap": solved.gap,
+        "diagnosis": outcome.diagnosis,
+        "timings_seconds": outcome.timings,
+    }

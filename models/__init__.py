@@ -1,6 +1,42 @@
 """The Pyomo formulation of the capacity plan, installed as ``optimizer.models``.
 
-``build_model(plan)`` will read like a table of contents: sparse index sets,
-variables, one ``add_<family>`` call per constraint family, the objective
-(docs/formulation.md). The plan it is built from is ``optimizer.plan.Plan``.
+``build_model`` reads as the table of contents of docs/formulation.md: the
+sparse sets, the variables, one call per constraint family, the objective.
 """
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from optimizer.models.constraints import (
+    add_api_limits,
+    add_cloud_limits,
+    add_demand,
+    add_edge_capacity,
+    add_rack_capacity,
+    add_site_limits,
+)
+from optimizer.models.objective import CATEGORIES, add_objective
+from optimizer.models.sets import ModelData, build_data
+from optimizer.models.variables import Derived, add_variables
+
+from optimizer.plan import Plan
+
+
+def build_model(plan: Plan, data: ModelData | None = None) -> pyo.ConcreteModel:
+    """The mixed-integer model of ``plan`` (its sets from ``data`` when given)."""
+    d = data if data is not None else build_data(plan)
+    m = pyo.ConcreteModel(name=plan.source.stem)
+    add_variables(m, d)
+    x = Derived(m, d)
+    add_demand(m, d)
+    add_rack_capacity(m, d, x)
+    add_site_limits(m, d, x)
+    add_cloud_limits(m, d)
+    add_api_limits(m, d)
+    add_edge_capacity(m, d, x)
+    add_objective(m, d, x)
+    m.data = d
+    return m
+
+
+__all__ = ["CATEGORIES", "ModelData", "build_data", "build_model"]

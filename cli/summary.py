@@ -1,0 +1,90 @@
+"""The terminal summary of a run, as rich tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.plan import Plan
+from optimizer.run import Outcome
+
+
+def _usd(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
+    """Total cost, cost by environment and category, racks per site, where each workload
+    runs, and the solver's status, gap and time."""
+    solved = outcome.solved
+    currency = plan.settings.currency
+    if outcome.tables:
+        costs = outcome.tables["costs"]
+        console.print(
+            f"[bold]Total cost over {plan.settings.horizon_years:g} years:[/] "
+            f"{_usd(costs['amount_usd'].sum())} {currency} "
+            f"({_usd(costs['discounted_usd'].sum())} {currency} discounted to "
+            f"{plan.settings.start_date})"
+        )
+        console.print(_cost_table(costs, currency))
+        racks = outcome.tables["racks"]
+        if not racks.empty:
+            console.print(_racks_table(plan, racks))
+        console.print(_workloads_table(plan, outcome.tables["assignments"]))
+    gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
+    style = "green" if solved.status == "optimal" else "yellow"
+    console.print(
+        f"solver: [{style}]{solved.status}[/] ({solved.termination}{gap}), "
+        f"{solved.seconds:.1f} s in HiGHS"
+    )
+    if solved.status == "time_limit":
+        console.print(
+            "[yellow]the time limit passed before the plan was proven optimal: it is the best "
+            "found, within the gap shown[/]"
+        )
+
+
+def _cost_table(costs: pd.DataFrame, currency: str) -> Table:
+    table = Table(title=f"Cost by environment and category ({currency}, undiscounted)")
+    table.add_column("environment")
+    table.add_column("category")
+    table.add_column("cost", justify="right")
+    grouped = costs.groupby(["environment", "category"], sort=True)["amount_usd"].sum()
+    for (env, category), amount in grouped.items():
+        table.add_row(env, category, _usd(amount))
+    return table
+
+
+def _racks_table(plan: Plan, racks: pd.DataFrame) -> Table:
+    labels = plan.periods.set_index("period")["label"]
+    periods = list(labels.index)
+    step = max(1, len(periods) // 6)
+    shown = periods[::step] + ([periods[-1]] if periods[-1] not in periods[::step] else [])
+    table = Table(title="Racks installed per site")
+    table.add_column("site")
+    table.add_column("rack type")
+    for t in shown:
+        table.add_column(str(labels[t]), justify="right")
+    for (site, rack_type), group in racks.groupby(["site", "rack_type"], sort=False):
+        installed = group.set_index("period")["installed"]
+        table.add_row(site, rack_type, *(str(int(installed.get(t, 0))) for t in shown))
+    return table
+
+
+def _workloads_table(plan: Plan, assignments: pd.DataFrame) -> Table:
+    labels = plan.periods.set_index("period")["label"]
+    table = Table(title="Where each workload runs (first and last period)")
+    table.add_column("workload")
+    table.add_column("first period")
+    table.add_column("last period")
+    for workload, group in assignments.groupby("workload", sort=False):
+        cells = []
+        for t in (group["period"].min(), group["period"].max()):
+            rows = group[group["period"] == t]
+            where = ", ".join(
+                f"{r.environment} {r.location} {r.share:.0%}" for r in rows.itertuples()
+            )
+            cells.append(f"{labels[t]}: {where}")
+        table.add_row(str(workload), *cells)
+    return table

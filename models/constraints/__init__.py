@@ -1,0 +1,18 @@
+"""One module per constraint family; each ``add_*`` states its inequality in its docstring
+and adds nothing when its subset is empty."""
+
+from optimizer.models.constraints.apis import add_api_limits
+from optimizer.models.constraints.cloud import add_cloud_limits
+from optimizer.models.constraints.demand import add_demand
+from optimizer.models.constraints.edge import add_edge_capacity
+from optimizer.models.constraints.racks import add_rack_capacity
+from optimizer.models.constraints.sites import add_site_limits
+
+__all__ = [
+    "add_api_limits",
+    "add_cloud_limits",
+    "add_demand",
+    "add_edge_capacity",
+    "add_rack_capacity",
+    "add_site_limits",
+]

@@ -1,0 +1,78 @@
+"""Decision variables, and the linear expressions derived from them (racks installed,
+sites open and ready, edge devices owned) that several families share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+from optimizer.models.sets import ModelData
+
+
+def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Integer decisions (build, buy, commit, edge_buy) and continuous shares."""
+    m.BUILD = pyo.Set(initialize=d.build, dimen=2, ordered=True)
+    m.BUY = pyo.Set(initialize=d.buy, dimen=3, ordered=True)
+    m.RESERVED_BLOCKS = pyo.Set(initialize=d.reserved_blocks, dimen=2, ordered=True)
+    m.EDGE_BUY = pyo.Set(initialize=d.edge_buy, dimen=3, ordered=True)
+    m.ONPREM = pyo.Set(initialize=d.onprem, dimen=4, ordered=True)
+    m.CLOUD = pyo.Set(initialize=d.cloud, dimen=3, ordered=True)
+    m.API = pyo.Set(initialize=d.api, dimen=3, ordered=True)
+    m.EDGE = pyo.Set(initialize=d.edge, dimen=3, ordered=True)
+
+    m.build = pyo.Var(m.BUILD, domain=pyo.Binary)
+    m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
+
+    def commit_bounds(_m: pyo.ConcreteModel, c: str, _b: int) -> tuple[float, float | None]:
+        cap = d.offer[c]["max_accelerators"]
+        return (0.0, None if cap is None or cap != cap else float(cap))  # type: ignore[arg-type]
+
+    m.commit = pyo.Var(m.RESERVED_BLOCKS, domain=pyo.NonNegativeIntegers, bounds=commit_bounds)
+    m.edge_buy = pyo.Var(m.EDGE_BUY, domain=pyo.NonNegativeIntegers)
+    m.onprem = pyo.Var(m.ONPREM, bounds=(0.0, 1.0))
+    m.cloud = pyo.Var(m.CLOUD, bounds=(0.0, 1.0))
+    m.api = pyo.Var(m.API, bounds=(0.0, 1.0))
+    m.edge = pyo.Var(m.EDGE, bounds=(0.0, 1.0))
+
+
+class Derived:
+    """Linear expressions over the decisions, indexed the way constraints ask for them."""
+
+    def __init__(self, m: pyo.ConcreteModel, d: ModelData) -> None:
+        self.m, self.d = m, d
+        self._arrivals: dict[tuple[str, str], list[tuple[int, tuple[str, str, int]]]] = defaultdict(
+            list
+        )
+        for key, when in d.delivered.items():
+            self._arrivals[(key[0], key[1])].append((when, key))
+        self._builds: dict[str, list[int]] = defaultdict(list)
+        for s, t in d.build:
+            self._builds[s].append(t)
+        self._edge_buys: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for w, e, t in d.edge_buy:
+            self._edge_buys[(w, e)].append(t)
+
+    def installed(self, s: str, k: str, t: int) -> pyo.Expression:
+        """Racks standing in period t: those in `installed` plus purchases delivered by t."""
+        bought = [self.m.buy[key] for when, key in self._arrivals[(s, k)] if when <= t]
+        return self.d.installed0.get((s, k), 0) + pyo.quicksum(bought)
+
+    def is_open(self, s: str, t: int) -> pyo.Expression | float:
+        """1 from the period the site is built (or always, for an existing site)."""
+        if s not in self._builds and self.d.site[s]["existing"]:
+            return 1.0
+        return pyo.quicksum(self.m.build[s, u] for u in self._builds[s] if u <= t)
+
+    def is_ready(self, s: str, t: int) -> pyo.Expression | float:
+        """1 from build_lead_periods after the decision to build: racks may stand."""
+        if self.d.site[s]["existing"]:
+            return 1.0
+        lead = int(self.d.site[s]["build_lead_periods"])  # type: ignore[arg-type]
+        return pyo.quicksum(self.m.build[s, u] for u in self._builds[s] if u + lead <= t)
+
+    def owned(self, w: str, e: str, t: int) -> pyo.Expression:
+        """Edge devices of type e owned for workload w in period t (bought by t, kept)."""
+        return pyo.quicksum(self.m.edge_buy[w, e, u] for u in self._edge_buys[(w, e)] if u <= t)
+
+    def edge_pairs(self) -> list[tuple[str, str]]:
+        return list(self._edge_buys)

@@ -1,0 +1,176 @@
+"""Why there is no plan, in words an analyst can act on.
+
+Two steps. Before solving: workloads that have demand but no allowed option
+at all, with the rules that removed each kind of option, and racks already
+installed over an existing site's limits. When the model is still
+infeasible: an elastic re-solve in which demand and every site, quota and API
+limit may be relaxed at a price, minimising the relative size of the
+relaxation; its non-zero relaxations are the smallest change that makes a
+plan exist.
+"""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+from optimizer.models import ModelData
+from optimizer.plan import Plan
+from optimizer.solve import SolverOptions, compile_model, new_highs, run_highs
+
+TOLERANCE = 1e-6
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    text = f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
+    return text + unit
+
+
+def no_option_reasons(plan: Plan, d: ModelData) -> list[str]:
+    """Workloads with demand and no allowed option, each with the rules that bit."""
+    out = []
+    regions = plan.regions.set_index("region")
+    for w, codes in d.why_none.items():
+        wv = d.workload[w]
+        home = wv["user_region"]
+        words = []
+        seen = set(codes)
+        if "residency" in seen:
+            if wv["residency"] == "region":
+                words.append(f"residency=region keeps it in {home}")
+            else:
+                j = regions.loc[home, "jurisdiction"]
+                words.append(f"residency=jurisdiction keeps it in jurisdiction {j}")
+        if "latency" in seen:
+            words.append(
+                f"max_latency_ms {_fmt(float(wv['max_latency_ms']))} from {home} rules out the "  # type: ignore[arg-type]
+                "other regions (a pair missing from sheet 'latency' is unreachable)"
+            )
+        if "model" in seen:
+            if wv["kind"] == "inference":
+                words.append(
+                    f"no option left has an accelerator with a throughput for model "
+                    f"'{wv['model']}' in sheet 'performance' (or is an API serving it)"
+                )
+            else:
+                words.append("no option left has an accelerator with a training_speed")
+        for flag in ("allow_cloud", "allow_api", "allow_edge"):
+            if flag in seen:
+                words.append(f"{flag}=no")
+        if "interruptible" in seen:
+            words.append("spot offers need interruptible=yes")
+        if "sensitive" in seen:
+            words.append("it is sensitive, and the APIs left retain data")
+        if not seen:
+            words.append("the plan has no site rack, cloud offer, API or edge device at all")
+        out.append(f"workload {w} has demand but no allowed option: " + "; ".join(words))
+    return out
+
+
+def installed_over_limits(d: ModelData) -> list[str]:
+    """Existing sites whose installed racks alone exceed a limit."""
+    out = []
+    for s, sv in d.site.items():
+        power = air = liquid = slots = 0.0
+        for (site, k), n in d.installed0.items():
+            if site != s:
+                continue
+            kw = float(d.rack[k]["it_power_kw"]) * n  # type: ignore[arg-type]
+            power += kw
+            air += kw if d.rack[k]["cooling"] == "air" else 0.0
+            liquid += kw if d.rack[k]["cooling"] == "liquid" else 0.0
+            slots += n
+        for used, cap, what in (
+            (power, "power_capacity_kw", "kW of power"),
+            (air, "cooling_air_kw", "kW of air cooling"),
+            (liquid, "cooling_liquid_kw", "kW of liquid cooling"),
+            (slots, "rack_slots", "rack slots"),
+        ):
+            limit = float(sv[cap])  # type: ignore[arg-type]
+            if used > limit + TOLERANCE:
+                out.append(
+                    f"site {s}: the racks in sheet 'installed' need {_fmt(used)} {what}, "
+                    f"more than its {cap} of {_fmt(limit)}"
+                )
+    return out
+
+
+# row family -> (message, unit, sign of the slack column in the row)
+RELAXABLE = {
+    "demand_met": "less demand",
+    "site_power": "kW more power",
+    "site_air": "kW more air cooling",
+    "site_liquid": "kW more liquid cooling",
+    "site_slots": "more rack slots",
+    "cloud_quota": "more accelerators of quota",
+    "api_limit": "million tokens a day more of limit",
+}
+
+
+def elastic(m: pyo.ConcreteModel, plan: Plan, options: SolverOptions) -> tuple[list[str], str]:
+    """The smallest relaxation of demand and limits that makes a plan exist.
+
+    Returns the relaxations in words (empty when none was found) and the
+    elastic model's solver status.
+    """
+    compiled = compile_model(m)
+    lp = compiled.lp
+    n = lp.num_col_
+    labels = plan.periods.set_index("period")["label"].to_dict()
+    slack_rows, weights, signs = [], [], []
+    for i, (con, _) in enumerate(compiled.rows):
+        family = con.parent_component().local_name
+        if family not in RELAXABLE:
+            continue
+        if family == "demand_met":
+            slack_rows.append(i)
+            weights.append(1.0)
+            signs.append(1.0)
+        else:
+            bound = abs(float(lp.row_upper_[i]))
+            slack_rows.append(i)
+            weights.append(1.0 / max(bound, 1.0))
+            signs.append(-1.0)
+    h = new_highs(options)
+    lp.col_cost_ = np.zeros(n)
+    lp.offset_ = 0.0
+    h.passModel(lp)
+    if slack_rows:
+        k = len(slack_rows)
+        h.addCols(
+            k,
+            np.asarray(weights, dtype=float),
+            np.zeros(k),
+            np.full(k, highspy.kHighsInf),
+            k,
+            np.arange(k, dtype=np.int32),
+            np.asarray(slack_rows, dtype=np.int32),
+            np.asarray(signs, dtype=float),
+        )
+    compiled.integer = np.concatenate([compiled.integer, np.zeros(len(slack_rows), dtype=bool)])
+    solved, values, _ = run_highs(h, compiled, 0.0, time.perf_counter())
+    if values is None:
+        return [], solved.status
+    out = []
+    for j, i in enumerate(slack_rows):
+        amount = float(values[n + j])
+        if amount <= TOLERANCE:
+            continue
+        con = compiled.rows[i][0]
+        family = con.parent_component().local_name
+        index = con.index()
+        where, t = (index[0], index[1])
+        when = labels[t]
+        if family == "demand_met":
+            out.append(f"workload {where} needs {amount:.0%} less demand in {when}")
+        elif family in ("cloud_quota",):
+            extra = amount / float(plan.settings.hours_per_period)
+            out.append(f"cloud offer {where} needs {_fmt(extra)} {RELAXABLE[family]} in {when}")
+        elif family == "api_limit":
+            out.append(f"API {where} needs {_fmt(amount)} {RELAXABLE[family]} in {when}")
+        else:
+            out.append(f"site {where} needs {_fmt(amount)} {RELAXABLE[family]} in {when}")
+    return out, solved.status

@@ -1,0 +1,272 @@
+"""The plan as tables: small functions from a solved model to pandas DataFrames.
+
+Each function returns one output table with the columns, order and units of
+docs/outputs.md. They read the solution from the model's variables, and costs
+from the same ledger the objective sums (models/objective.py), so costs.csv
+reconciles with the objective.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.models import CATEGORIES, ModelData
+from optimizer.plan import Plan
+from optimizer.solve import Solved
+
+ENVIRONMENTS = ("onprem", "cloud", "api", "edge")
+EPS = 1e-9
+
+SUMMARY_COLUMNS = [
+    "scenario",
+    "status",
+    "objective_usd",
+    "total_cost_usd",
+    "onprem_usd",
+    "cloud_usd",
+    "api_usd",
+    "edge_usd",
+    "mip_gap",
+    "solve_seconds",
+]
+COSTS_COLUMNS = [
+    "scenario",
+    "period",
+    "period_start",
+    "period_end",
+    "environment",
+    "category",
+    "cost_type",
+    "location",
+    "region",
+    "amount_usd",
+    "discounted_usd",
+]
+RACKS_COLUMNS = [
+    "scenario",
+    "site",
+    "region",
+    "rack_type",
+    "period",
+    "period_start",
+    "bought",
+    "installed",
+]
+ASSIGNMENTS_COLUMNS = [
+    "scenario",
+    "workload",
+    "period",
+    "period_start",
+    "environment",
+    "location",
+    "region",
+    "share",
+    "demand",
+    "accelerator_hours",
+    "rack_type",
+]
+SITES_COLUMNS = [
+    "scenario",
+    "site",
+    "period",
+    "open",
+    "power_used_kw",
+    "power_capacity_kw",
+    "cooling_air_used_kw",
+    "cooling_liquid_used_kw",
+    "slots_used",
+    "power_shadow_price_usd_per_kw",
+]
+
+
+def _clean(x: float | None) -> float:
+    x = 0.0 if x is None else float(x)
+    return 0.0 if abs(x) < EPS else x
+
+
+def _period_dates(plan: Plan) -> tuple[dict[int, object], dict[int, object]]:
+    p = plan.periods.set_index("period")
+    return p["period_start"].to_dict(), p["period_end"].to_dict()
+
+
+def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
+    """Cash by period, environment, category and location: USD, and USD discounted to
+    start_date. The discounted column sums to the objective."""
+    d: ModelData = m.data
+    start, end = _period_dates(plan)
+    rows = []
+    for key in m.COSTS:
+        t, env, category, location, region = key
+        amount = _clean(pyo.value(m.cost[key], exception=False))
+        if amount == 0.0:
+            continue
+        rows.append(
+            (
+                scenario,
+                t,
+                start[t],
+                end[t],
+                env,
+                category,
+                CATEGORIES[category],
+                location,
+                region,
+                amount,
+                amount * d.discount[t],
+            )
+        )
+    frame = pd.DataFrame(rows, columns=COSTS_COLUMNS)
+    return frame.sort_values(
+        ["period", "environment", "category", "location"], kind="stable", ignore_index=True
+    )
+
+
+def racks(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
+    """Racks bought (by purchase period) and installed (delivered, standing) per site,
+    rack type and period: counts of racks."""
+    d: ModelData = m.data
+    start, _ = _period_dates(plan)
+    bought: dict[tuple[str, str, int], int] = defaultdict(int)
+    arrived: dict[tuple[str, str, int], int] = defaultdict(int)
+    for key in d.buy:
+        n = round(m.buy[key].value or 0)
+        if n:
+            bought[key] += n
+            arrived[(key[0], key[1], d.delivered[key])] += n
+    rows = []
+    for s, k in d.site_pairs:
+        standing = d.installed0.get((s, k), 0)
+        series = []
+        for t in d.periods:
+            standing += arrived[(s, k, t)]
+            series.append((t, bought[(s, k, t)], standing))
+        if any(b or i for _, b, i in series):
+            rows += [(scenario, s, d.site[s]["region"], k, t, start[t], b, i) for t, b, i in series]
+    return pd.DataFrame(rows, columns=RACKS_COLUMNS)
+
+
+def assignments(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
+    """Where each workload runs: the share of its demand per option and period, that
+    demand in the workload's own unit, and the accelerator-hours held for it."""
+    d: ModelData = m.data
+    start, _ = _period_dates(plan)
+    rows = []
+
+    def add(
+        w: str,
+        t: int,
+        env: str,
+        loc: str,
+        region: str,
+        share: float,
+        acc: str | None,
+        rack_type: str = "",
+    ) -> None:
+        share = _clean(share)
+        if share <= 0:
+            return
+        hours = d.ah_cap[(w, acc, t)] * share if acc is not None else float("nan")
+        rows.append(
+            (
+                scenario,
+                w,
+                t,
+                start[t],
+                env,
+                loc,
+                region,
+                share,
+                d.demand[(w, t)] * share,
+                hours,
+                rack_type,
+            )
+        )
+
+    for (w, s, k, t), var in m.onprem.items():
+        add(w, t, "onprem", s, d.site[s]["region"], var.value, d.rack[k]["accelerator"], k)
+    for (w, c, t), var in m.cloud.items():
+        add(w, t, "cloud", c, d.offer[c]["region"], var.value, d.offer[c]["accelerator"])
+    for (w, a, t), var in m.api.items():
+        add(w, t, "api", a, d.api_offer[a]["region"], var.value, None)
+    for (w, e, t), var in m.edge.items():
+        add(w, t, "edge", e, d.workload[w]["user_region"], var.value, d.device[e]["accelerator"])
+    frame = pd.DataFrame(rows, columns=ASSIGNMENTS_COLUMNS)
+    order = {w: i for i, w in enumerate(d.workload)}
+    return frame.sort_values(
+        ["workload", "period", "environment", "location"],
+        key=lambda c: c.map(order) if c.name == "workload" else c,
+        kind="stable",
+        ignore_index=True,
+    )
+
+
+def sites(
+    plan: Plan, m: pyo.ConcreteModel, shadow: dict[tuple[str, int], float], scenario: str = "base"
+) -> pd.DataFrame:
+    """Per site and period: open (0/1), kW of power and of each cooling used against the
+    site's capacity, rack slots used, and the USD saved by one more kW of power."""
+    d: ModelData = m.data
+    standing = racks(plan, m, scenario)
+    load = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
+    for row in standing.itertuples(index=False):
+        rv = d.rack[row.rack_type]
+        kw = float(rv["it_power_kw"]) * row.installed  # type: ignore[arg-type]
+        entry = load[(row.site, row.period)]
+        entry[0] += kw
+        entry[1 if rv["cooling"] == "air" else 2] += kw
+        entry[3] += row.installed
+    built = {s: t for (s, t), var in m.build.items() if round(var.value or 0) == 1}
+    rows = []
+    for s, sv in d.site.items():
+        for t in d.periods:
+            is_open = bool(sv["existing"]) or (s in built and built[s] <= t)
+            power, air, liquid, slots = load[(s, t)]
+            rows.append(
+                (
+                    scenario,
+                    s,
+                    t,
+                    int(is_open),
+                    power,
+                    float(sv["power_capacity_kw"]),  # type: ignore[arg-type]
+                    air,
+                    liquid,
+                    slots,
+                    shadow.get((s, t), 0.0),
+                )
+            )
+    return pd.DataFrame(rows, columns=SITES_COLUMNS)
+
+
+def summary(costs_table: pd.DataFrame, solved: Solved, scenario: str = "base") -> pd.DataFrame:
+    """One row per scenario: status, discounted objective, undiscounted total and by
+    environment (USD), the solver's relative gap and seconds."""
+    by_env = costs_table.groupby("environment")["amount_usd"].sum()
+    row = {
+        "scenario": scenario,
+        "status": solved.status,
+        "objective_usd": float(costs_table["discounted_usd"].sum()) if solved.has_plan else None,
+        "total_cost_usd": float(costs_table["amount_usd"].sum()) if solved.has_plan else None,
+        **{
+            f"{env}_usd": float(by_env.get(env, 0.0)) if solved.has_plan else None
+            for env in ENVIRONMENTS
+        },
+        "mip_gap": solved.gap,
+        "solve_seconds": solved.seconds,
+    }
+    return pd.DataFrame([row], columns=SUMMARY_COLUMNS)
+
+
+def empty_tables(solved: Solved, scenario: str = "base") -> dict[str, pd.DataFrame]:
+    """The tables of a run without a plan: the summary row says why, the others are
+    empty with their columns, so the folder's schema never changes."""
+    return {
+        "summary": summary(pd.DataFrame(columns=COSTS_COLUMNS), solved, scenario),
+        "costs": pd.DataFrame(columns=COSTS_COLUMNS),
+        "racks": pd.DataFrame(columns=RACKS_COLUMNS),
+        "assignments": pd.DataFrame(columns=ASSIGNMENTS_COLUMNS),
+        "sites": pd.DataFrame(columns=SITES_COLUMNS),
+    }

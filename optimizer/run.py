@@ -1,0 +1,111 @@
+"""One run of the base case: sets, model, solve, diagnosis or result tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer import results
+from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
+from optimizer.models import build_data, build_model
+from optimizer.plan import Plan
+from optimizer.solve import INFEASIBLE, Solved, SolverOptions, fixed_lp_duals, solve
+
+
+@dataclass
+class Outcome:
+    """What a run produced: the solver's word, the tables when there is a plan, the
+    diagnosis when there is none, and how long each step took."""
+
+    solved: Solved
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    diagnosis: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    model: pyo.ConcreteModel | None = None
+
+
+def _precheck_failure() -> Solved:
+    return Solved(
+        status=INFEASIBLE,
+        termination="no allowed option (found before solving)",
+        objective=None,
+        best_bound=None,
+        gap=None,
+        seconds=0.0,
+        handoff_seconds=0.0,
+    )
+
+
+def optimize(
+    plan: Plan,
+    options: SolverOptions,
+    write_model: Path | None = None,
+    scenario: str = "base",
+) -> Outcome:
+    """Solve ``plan``; explain why when there is no plan."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data = build_data(plan)
+    reasons = no_option_reasons(plan, data) + installed_over_limits(data)
+    timings["sets_seconds"] = time.perf_counter() - t0
+    if reasons:
+        return Outcome(solved=_precheck_failure(), diagnosis=reasons, timings=timings)
+    t0 = time.perf_counter()
+    m = build_model(plan, data)
+    timings["build_seconds"] = time.perf_counter() - t0
+    solved = solve(m, options, write_model)
+    timings["handoff_seconds"] = solved.handoff_seconds
+    timings["solve_seconds"] = solved.seconds
+    outcome = Outcome(solved=solved, timings=timings, model=m)
+    if solved.status == INFEASIBLE:
+        t0 = time.perf_counter()
+        outcome.diagnosis, _ = elastic(m, plan, options)
+        if not outcome.diagnosis:
+            outcome.diagnosis = ["no relaxation of demand or limits was found in time"]
+        timings["diagnosis_seconds"] = time.perf_counter() - t0
+        return outcome
+    if not solved.has_plan:
+        return outcome
+    t0 = time.perf_counter()
+    outcome.tables = tables(plan, m, solved, options, scenario)
+    timings["results_seconds"] = time.perf_counter() - t0
+    return outcome
+
+
+def power_shadow_prices(
+    m: pyo.ConcreteModel, options: SolverOptions
+) -> dict[tuple[str, int], float]:
+    """USD (discounted) saved by one more kW of power at a site in a period.
+
+    From the LP with the sites opened, the reserved commitments and the edge
+    devices fixed at the plan's values and rack purchases made continuous: with
+    every integer fixed, a site's power row holds no free variable and its dual
+    says nothing.
+    """
+    if not hasattr(m, "site_power"):
+        return {}
+    duals = fixed_lp_duals(
+        m,
+        options,
+        fix=lambda var: var.parent_component() is not m.buy,
+        rows=m.site_power.values(),
+    )
+    return {con.index(): results._clean(-dual) for con, dual in duals.items()}
+
+
+def tables(
+    plan: Plan, m: pyo.ConcreteModel, solved: Solved, options: SolverOptions, scenario: str
+) -> dict[str, pd.DataFrame]:
+    """Every output table of a solved run."""
+    cost_table = results.costs(plan, m, scenario)
+    return {
+        "summary": results.summary(cost_table, solved, scenario),
+        "costs": cost_table,
+        "racks": results.racks(plan, m, scenario),
+        "assignments": results.assignments(plan, m, scenario),
+        "sites": results.sites(plan, m, power_shadow_prices(m, options), scenario),
+    }

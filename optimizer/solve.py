@@ -1,0 +1,236 @@
+"""Handing the Pyomo model to HiGHS, and the answer back.
+
+Pyomo's standard-form compiler turns the model into sparse matrices, which go
+to HiGHS in memory through highspy (no LP file on the way); the solution is
+loaded back into the Pyomo variables. ``solve`` returns a frozen ``Solved``;
+variable values exist only when it says a plan exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+OPTIMAL = "optimal"
+TIME_LIMIT = "time_limit"  # stopped by the time limit with a plan
+NO_PLAN = "no_plan"  # stopped by the time limit without one
+INFEASIBLE = "infeasible"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Solved:
+    """What the solver said. ``has_plan`` is true for optimal and time_limit."""
+
+    status: str
+    termination: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+    handoff_seconds: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in (OPTIMAL, TIME_LIMIT)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    mip_gap: float = 1e-3
+    time_limit_s: float = 300.0
+    threads: int = 0
+    log: bool = False
+
+
+@dataclass
+class Compiled:
+    """The model as matrices, with the Pyomo objects behind each row and column."""
+
+    lp: highspy.HighsLp
+    columns: list[pyo.Var]
+    rows: list[tuple[pyo.Constraint, int]]
+    integer: np.ndarray
+
+
+def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
+    """The standard-form matrices of ``m`` as a HiGHS LP (names only when asked: slow)."""
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    columns = repn.columns
+    n, k = len(columns), len(repn.rows)
+    inf = highspy.kHighsInf
+    lower = np.array([-inf if v.lb is None else v.lb for v in columns], dtype=float)
+    upper = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    sense = np.array([s for _, s in repn.rows], dtype=int)
+    # mixed form: sense 1 is "<=", 0 "==", -1 ">=", each against rhs
+    row_lower = np.where(sense == 1, -inf, rhs) if k else np.zeros(0)
+    row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, k
+    lp.col_cost_ = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    a = repn.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, k
+    if integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in integer
+        ]
+    if names:
+        lp.col_names_ = [v.name for v in columns]
+        lp.row_names_ = [c.name for c, _ in repn.rows]
+    return Compiled(lp=lp, columns=list(columns), rows=list(repn.rows), integer=integer)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (HiGHS prints a banner from C++ when it is created)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs(options: SolverOptions) -> highspy.Highs:
+    """A HiGHS instance with the run's options (and without its banner unless logging)."""
+    if options.log:
+        h = highspy.Highs()
+    else:
+        with _quiet_stdout():
+            h = highspy.Highs()
+    h.setOptionValue("output_flag", options.log)
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    if options.threads:
+        h.setOptionValue("threads", int(options.threads))
+    h.HandleKeyboardInterrupt = True
+    return h
+
+
+def run_highs(
+    h: highspy.Highs, compiled: Compiled, handoff: float, started: float
+) -> tuple[Solved, np.ndarray | None, np.ndarray | None]:
+    """Solve what ``h`` holds; the status, and column values and row duals when there are."""
+    t0 = time.perf_counter()
+    h.solve()
+    seconds = time.perf_counter() - t0
+    model_status = h.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    mip = bool(compiled.integer.any())
+    objective = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if mip else objective
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        status = OPTIMAL
+    elif model_status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        status = INFEASIBLE
+    elif model_status in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kSolutionLimit,
+    ):
+        status = TIME_LIMIT if has_solution else NO_PLAN
+    else:
+        status = ERROR
+    gap = None
+    if objective is not None:
+        gap = float(info.mip_gap) if mip else 0.0
+        if not math.isfinite(gap):
+            gap = None
+    solved = Solved(
+        status=status,
+        termination=h.modelStatusToString(model_status),
+        objective=objective,
+        best_bound=bound if bound is not None and math.isfinite(bound) else None,
+        gap=gap,
+        seconds=seconds,
+        handoff_seconds=handoff,
+    )
+    if not has_solution:
+        return solved, None, None
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, dtype=float)
+    duals = np.asarray(solution.row_dual, dtype=float) if solution.dual_valid else None
+    return solved, values, duals
+
+
+def load_values(compiled: Compiled, values: np.ndarray) -> None:
+    """Put the solution into the Pyomo variables (integers rounded)."""
+    values = np.where(compiled.integer, np.round(values), values)
+    for var, x in zip(compiled.columns, values.tolist(), strict=True):
+        var.set_value(x, skip_validation=True)
+
+
+def solve(m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None = None) -> Solved:
+    """Solve ``m`` with HiGHS; load the plan into its variables when there is one."""
+    started = time.perf_counter()
+    compiled = compile_model(m, names=write_model is not None)
+    h = new_highs(options)
+    h.passModel(compiled.lp)
+    if write_model is not None:
+        h.writeModel(str(write_model))
+    handoff = time.perf_counter() - started
+    solved, values, _ = run_highs(h, compiled, handoff, started)
+    if values is not None:
+        load_values(compiled, values)
+    return solved
+
+
+def fixed_lp_duals(
+    m: pyo.ConcreteModel,
+    options: SolverOptions,
+    fix: Callable[[pyo.Var], bool],
+    rows: Iterable[pyo.Constraint],
+) -> dict[object, float]:
+    """Row duals of the LP with the integer columns for which ``fix`` holds fixed at their
+    solution values and every other integer made continuous.
+
+    The model's variables must hold a solution. Returns dual by constraint data
+    object for the rows in ``rows`` (USD per unit of the row's right-hand side).
+    """
+    compiled = compile_model(m)
+    lp = compiled.lp
+    lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    for j, var in enumerate(compiled.columns):
+        if compiled.integer[j] and fix(var):
+            value = round(var.value or 0.0)
+            lower[j] = upper[j] = value
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.integrality_ = []
+    h = new_highs(options)
+    h.passModel(lp)
+    _, _, duals = run_highs(h, compiled, 0.0, time.perf_counter())
+    if duals is None:
+        return {}
+    wanted = {id(c) for c in rows}
+    return {con: float(duals[i]) for i, (con, _) in enumerate(compiled.rows) if id(con) in wanted}
