@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,8 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.()]")
 
 OPTIMAL = "optimal"
 TIME_LIMIT = "time_limit"  # stopped by the time limit with a plan
@@ -97,8 +100,8 @@ def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
             for i in integer
         ]
     if names:
-        lp.col_names_ = [v.name for v in columns]
-        lp.row_names_ = [c.name for c, _ in repn.rows]
+        lp.col_names_ = _file_names(v.name for v in columns)
+        lp.row_names_ = _file_names(c.name for c, _ in repn.rows)
     return Compiled(lp=lp, columns=list(columns), rows=list(repn.rows), integer=integer)
 
 
@@ -114,6 +117,22 @@ def _quiet_stdout() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _file_names(names: Iterable[str]) -> list[str]:
+    """Pyomo names made safe for LP and MPS files (demand_met[chat,0] -> demand_met(chat.0)),
+    kept unique."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        safe = _UNSAFE.sub("_", name.replace("[", "(").replace("]", ")").replace(",", "."))
+        candidate, n = safe, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{safe}_{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
 
 
 def new_highs(options: SolverOptions) -> highspy.Highs:

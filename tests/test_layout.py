@@ -31,3 +31,56 @@ def test_mapped_packages_import():
 def test_generated_docs_are_current(name):
     """Regenerate with `python -m optimizer.docs`."""
     assert (ROOT / "docs" / name).read_text(encoding="utf-8") == render_all()[name]
+
+
+def test_every_model_component_is_documented(book):
+    """Every constraint, variable and set of a built model is named in docs/formulation.md."""
+    import pyomo.environ as pyo
+    from conftest import set_cell, valid_sheets, write_book
+    from optimizer.models import build_model
+
+    from optimizer import read_plan
+
+    sheets = valid_sheets()
+    set_cell(sheets, "workloads", 4, "allow_edge", "yes")
+    sheets["cloud"].append(["spot", "aws", "us-texas", "H100", "spot", 2.0, None])
+    set_cell(sheets, "cloud", 2, "max_accelerators", 8)
+    set_cell(sheets, "apis", 2, "max_mtok_per_day", 10)
+    m = build_model(read_plan(write_book(book().parent / "full.xlsx", sheets)))
+    text = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
+    names = {
+        c.local_name
+        for c in m.component_objects((pyo.Constraint, pyo.Var, pyo.Set), descend_into=True)
+    }
+    constraints = {c.local_name for c in m.component_objects(pyo.Constraint)}
+    assert constraints >= {
+        "demand_met",
+        "rack_capacity",
+        "site_power",
+        "site_air",
+        "site_liquid",
+        "site_slots",
+        "build_once",
+        "cloud_quota",
+        "reserved_use",
+        "api_limit",
+        "edge_capacity",
+    }
+    missing = sorted(n for n in names if f"`{n}`" not in text)
+    assert missing == []
+
+
+def test_every_output_column_is_documented():
+    from optimizer import results
+
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    for name, columns in (
+        ("summary", results.SUMMARY_COLUMNS),
+        ("costs", results.COSTS_COLUMNS),
+        ("racks", results.RACKS_COLUMNS),
+        ("assignments", results.ASSIGNMENTS_COLUMNS),
+        ("sites", results.SITES_COLUMNS),
+    ):
+        section = text.split(f"## {name}.csv")[1].split("\n## ")[0]
+        documented = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+        assert documented == columns, name
