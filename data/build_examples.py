@@ -29,6 +29,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from optimizer.schema import SHEETS as SCHEMA_SHEETS
+from optimizer.schema import SHEETS_BY_NAME as SCHEMA_BY_NAME
+from optimizer.schema import id_column
+
 Cell = str | int | float | None
 Row = dict[str, Cell]
 Kind = Literal["text", "num", "int", "bool", "any"]
@@ -39,99 +43,23 @@ DEFAULT_OUTDIR = HERE / "examples"
 META_COLUMNS = ("source", "source_date", "confidence")
 FIXED_TIME = (2027, 1, 1, 0, 0, 0)  # zip entry dates: pinned so rebuilds are identical
 
-# The workbook's sheets and columns, in SPEC.md order, with how each cell is written.
+# The workbook's sheets and columns, from the tool's own schema, with how each cell is written.
+_KINDS: dict[str, Kind] = {
+    "id": "text",
+    "ref": "text",
+    "text": "text",
+    "enum": "text",
+    "date": "text",
+    "number": "num",
+    "integer": "int",
+    "bool": "bool",
+}
 SHEETS: dict[str, tuple[tuple[str, Kind], ...]] = {
-    "settings": (("key", "text"), ("value", "any")),
-    "regions": (
-        ("region", "text"),
-        ("jurisdiction", "text"),
-        ("power_price_usd_per_kwh", "num"),
-        ("carbon_kg_per_kwh", "num"),
-    ),
-    "latency": (("from_region", "text"), ("to_region", "text"), ("rtt_ms", "num")),
-    "sites": (
-        ("site", "text"),
-        ("region", "text"),
-        ("power_capacity_kw", "num"),
-        ("cooling_air_kw", "num"),
-        ("cooling_liquid_kw", "num"),
-        ("rack_slots", "int"),
-        ("max_air_rack_kw", "num"),
-        ("pue", "num"),
-        ("power_price_usd_per_kwh", "num"),
-        ("existing", "bool"),
-        ("build_cost_usd", "num"),
-        ("build_lead_periods", "int"),
-        ("fixed_opex_usd_per_year", "num"),
-    ),
-    "accelerators": (("accelerator", "text"), ("training_speed", "num")),
-    "performance": (("accelerator", "text"), ("model", "text"), ("tokens_per_second", "num")),
-    "hardware": (
-        ("rack_type", "text"),
-        ("accelerator", "text"),
-        ("accelerators_per_rack", "int"),
-        ("it_power_kw", "num"),
-        ("idle_power_fraction", "num"),
-        ("cooling", "text"),
-        ("capex_usd", "num"),
-        ("opex_usd_per_year", "num"),
-        ("lifetime_years", "num"),
-        ("lead_time_periods", "int"),
-    ),
-    "installed": (("site", "text"), ("rack_type", "text"), ("racks", "int")),
-    "cloud": (
-        ("offer", "text"),
-        ("provider", "text"),
-        ("region", "text"),
-        ("accelerator", "text"),
-        ("pricing", "text"),
-        ("price_usd_per_accelerator_hour", "num"),
-        ("max_accelerators", "int"),
-        ("term_years", "num"),
-    ),
-    "apis": (
-        ("api", "text"),
-        ("provider", "text"),
-        ("region", "text"),
-        ("model", "text"),
-        ("price_usd_per_mtok", "num"),
-        ("max_mtok_per_day", "num"),
-        ("retains_data", "bool"),
-    ),
-    "edge": (
-        ("device", "text"),
-        ("accelerator", "text"),
-        ("accelerators_per_device", "int"),
-        ("capex_usd", "num"),
-        ("power_kw", "num"),
-        ("opex_usd_per_year", "num"),
-    ),
-    "workloads": (
-        ("workload", "text"),
-        ("kind", "text"),
-        ("model", "text"),
-        ("user_region", "text"),
-        ("demand", "num"),
-        ("demand_unit", "text"),
-        ("growth_per_year", "num"),
-        ("peak_factor", "num"),
-        ("max_latency_ms", "num"),
-        ("residency", "text"),
-        ("allow_cloud", "bool"),
-        ("allow_api", "bool"),
-        ("allow_edge", "bool"),
-        ("sensitive", "bool"),
-        ("interruptible", "bool"),
-        ("start_period", "int"),
-        ("end_period", "int"),
-    ),
-    "scenarios": (
-        ("scenario", "text"),
-        ("parameter", "text"),
-        ("target", "text"),
-        ("value", "num"),
-        ("probability", "num"),
-    ),
+    sheet.name: tuple(
+        (c.name, "any" if (sheet.name, c.name) == ("settings", "value") else _KINDS[c.type])
+        for c in sheet.columns
+    )
+    for sheet in SCHEMA_SHEETS
 }
 
 # Catalog file -> the workbook sheet whose columns it carries (plus META_COLUMNS).
@@ -145,14 +73,7 @@ CATALOG_FILES: dict[str, str] = {
     "apis": "apis.csv",
     "edge": "edge_devices.csv",
 }
-ID_COLUMN = {
-    "regions": "region",
-    "accelerators": "accelerator",
-    "hardware": "rack_type",
-    "cloud": "offer",
-    "apis": "api",
-    "edge": "device",
-}
+ID_COLUMN = {name: id_column(SCHEMA_BY_NAME[name]) for name in CATALOG_FILES if name != "latency"}
 
 Catalog = dict[str, list[Row]]
 Plan = dict[str, list[Row]]
