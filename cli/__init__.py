@@ -18,6 +18,7 @@ import pandas as pd
 from optimizer.cli.summary import print_summary
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import read_plan
@@ -43,18 +44,24 @@ class Exit(enum.IntEnum):
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def _out(quiet: bool) -> Console:
-    return Console(highlight=False, quiet=quiet, soft_wrap=True)
+    return Console(highlight=False, quiet=quiet, soft_wrap=True, markup=False, emoji=False)
+
+
+def say(console: Console, label: str, style: str, text: str = "") -> None:
+    """Print ``label`` in ``style`` and then ``text`` as it is: no markup, no emoji codes
+    (cell text such as '[/]' or ':thumbs_up:' is printed verbatim)."""
+    console.print(Text.assemble((label, style), text))
 
 
 def _print_problems(console: Console, kind: str, style: str, problems: list[Problem]) -> None:
     for p in problems[:MAX_SHOWN]:
-        console.print(f"[{style}]{kind}:[/] {p}", markup=True, highlight=False)
+        say(console, f"{kind}:", style, f" {p}")
     if len(problems) > MAX_SHOWN:
-        console.print(f"[{style}]... and {len(problems) - MAX_SHOWN} more[/]")
+        say(console, f"... and {len(problems) - MAX_SHOWN} more", style)
 
 
 def _inventory(plan: Plan) -> Table:
@@ -145,14 +152,16 @@ def main(
     try:
         code = _run(plan, check, template, out, options, write_model, quiet)
     except KeyboardInterrupt:
-        _err().print("[red]interrupted[/]: nothing was written")
+        say(_err(), "interrupted:", "red", " nothing was written")
         code = Exit.INTERRUPTED
     except Exception as exc:
         if debug:
             raise
-        _err().print(
-            f"[red]internal error[/]: {type(exc).__name__}: {exc} (run with --debug "
-            "for the traceback)"
+        say(
+            _err(),
+            "internal error:",
+            "red",
+            f" {type(exc).__name__}: {exc} (run with --debug for the traceback)",
         )
         code = Exit.INTERNAL
     sys.exit(int(code))
@@ -170,23 +179,25 @@ def _run(
     err = _err()
     if template is not None:
         if plan is not None:
-            err.print("[red]error[/]: give either PLAN or --template, not both")
+            say(err, "error:", "red", " give either PLAN or --template, not both")
             return Exit.INPUT
         if template.exists():
-            err.print(f"[red]error[/]: {template} exists; choose another name or delete it")
+            say(err, "error:", "red", f" {template} exists; choose another name or delete it")
             return Exit.INPUT
         if template.suffix.lower() != ".xlsx":
-            err.print(f"[red]error[/]: the template must be an .xlsx file, got {template.name}")
+            say(err, "error:", "red", f" the template must be an .xlsx file, got {template.name}")
             return Exit.INPUT
         write_template(template)
         _out(quiet).print(f"wrote the template {template}")
         return Exit.OK
     if plan is None:
-        err.print("[red]error[/]: give a PLAN workbook, or --template FILE (see --help)")
+        say(err, "error:", "red", " give a PLAN workbook, or --template FILE (see --help)")
         return Exit.INPUT
     out = out if out is not None else default_out(plan)
     if write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"):
-        err.print(f"[red]error[/]: --write-model takes a .mps or .lp file, got {write_model.name}")
+        say(
+            err, "error:", "red", f" --write-model takes a .mps or .lp file, got {write_model.name}"
+        )
         return Exit.INPUT
     try:
         if not check:
@@ -196,22 +207,22 @@ def _run(
         _print_problems(err, "warning", "yellow", exc.warnings)
         _print_problems(err, "error", "red", exc.problems)
         n = len(exc.problems)
-        err.print(f"[red]{plan.name}: {n} problem{'s' if n != 1 else ''}; nothing was written[/]")
+        say(err, f"{plan.name}: {n} problem{'s' if n != 1 else ''}; nothing was written", "red")
         return Exit.INPUT
     except OutputError as exc:
-        err.print(f"[red]error[/]: {exc}")
+        say(err, "error:", "red", f" {exc}")
         return Exit.INPUT
     _print_problems(err, "warning", "yellow", loaded.warnings)
     if check:
         _out(quiet).print(_inventory(loaded))
-        _out(quiet).print(f"[green]{plan.name} is valid[/] ({len(loaded.warnings)} warnings)")
+        say(_out(quiet), f"{plan.name} is valid", "green", f" ({len(loaded.warnings)} warnings)")
         return Exit.OK
     options = _solver_options(loaded, overrides, quiet)
     outcome = optimize(loaded, options, write_model)
     console = _out(quiet)
     print_summary(console, loaded, outcome)
     for line in outcome.diagnosis:
-        err.print(f"[red]no plan:[/] {line}")
+        say(err, "no plan:", "red", f" {line}")
     write_folder(out, _tables_to_write(outcome), run_info(plan, loaded, options, outcome))
     console.print(f"wrote {out}/")
     if outcome.solved.has_plan:
@@ -219,7 +230,7 @@ def _run(
     if outcome.solved.status == INFEASIBLE:
         return Exit.INFEASIBLE
     if outcome.solved.status == NO_PLAN:
-        err.print("[red]the time limit passed before any plan was found[/]; raise --time-limit")
+        say(err, "the time limit passed before any plan was found", "red", "; raise --time-limit")
         return Exit.NO_PLAN_IN_TIME
     return Exit.INTERNAL
 
@@ -255,6 +266,7 @@ def run_info(path: Path, plan: Plan, options: SolverOptions, outcome: Outcome) -
         "objective_usd": solved.objective,
         "best_bound_usd": solved.best_bound,
         "mip_gap": solved.gap,
+        "solver_warnings": list(solved.warnings),
         "diagnosis": outcome.diagnosis,
         "timings_seconds": outcome.timings,
     }

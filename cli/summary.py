@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from optimizer.plan import Plan
 from optimizer.run import Outcome
@@ -22,10 +23,12 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
     if outcome.tables:
         costs = outcome.tables["costs"]
         console.print(
-            f"[bold]Total cost over {plan.settings.horizon_years:g} years:[/] "
-            f"{_usd(costs['amount_usd'].sum())} {currency} "
-            f"({_usd(costs['discounted_usd'].sum())} {currency} discounted to "
-            f"{plan.settings.start_date})"
+            Text.assemble(
+                (f"Total cost over {plan.settings.horizon_years:g} years: ", "bold"),
+                f"{_usd(costs['amount_usd'].sum())} {currency} "
+                f"({_usd(costs['discounted_usd'].sum())} {currency} discounted to "
+                f"{plan.settings.start_date})",
+            )
         )
         console.print(_cost_table(costs, currency))
         racks = outcome.tables["racks"]
@@ -35,13 +38,21 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
     style = "green" if solved.status == "optimal" else "yellow"
     console.print(
-        f"solver: [{style}]{solved.status}[/] ({solved.termination}{gap}), "
-        f"{solved.seconds:.1f} s in HiGHS"
+        Text.assemble(
+            "solver: ",
+            (solved.status, style),
+            f" ({solved.termination}{gap}), {solved.seconds:.1f} s in HiGHS",
+        )
     )
+    for warning in solved.warnings:
+        console.print(Text(f"HiGHS: {warning}", style="yellow"))
     if solved.status == "time_limit":
         console.print(
-            "[yellow]the time limit passed before the plan was proven optimal: it is the best "
-            "found, within the gap shown[/]"
+            Text(
+                "the time limit passed before the plan was proven optimal: it is the best "
+                "found, within the gap shown",
+                style="yellow",
+            )
         )
 
 

@@ -32,6 +32,7 @@ class ModelData:
     years_per_period: float
     discount: dict[int, float]
     max_utilization: float
+    straight_line_residual: bool
 
     # sites and racks
     sites: list[str]
@@ -71,9 +72,10 @@ class ModelData:
     why_none: dict[str, list[str]] = field(default_factory=dict)  # workload -> rules that bit
 
     def residual_fraction(self, rack_type: str, delivered: int) -> float:
-        """Straight-line value left at the horizon's end of a rack delivered in a period."""
+        """Straight-line value left at the horizon's end of a rack delivered in a period
+        (0 unless the setting residual_value is straight_line)."""
         life = self.rack[rack_type]["lifetime_years"]
-        if life is None or (isinstance(life, float) and math.isnan(life)):
+        if not self.straight_line_residual or _blank(life):
             return 0.0
         age = (len(self.periods) - delivered) * self.years_per_period
         return max(0.0, 1.0 - age / float(life))  # type: ignore[arg-type]
@@ -307,6 +309,7 @@ def build_data(plan: Plan) -> ModelData:
         years_per_period=ypp,
         discount=discount,
         max_utilization=s.max_utilization,
+        straight_line_residual=s.residual_value == "straight_line",
         sites=list(site),
         new_sites=new_sites,
         build=build,

@@ -176,6 +176,36 @@ CONVERTERS: dict[str, Callable[[object, Column], object]] = {
 }
 
 
+SLOW = object()  # a fast path's answer when the cell needs the full converter
+
+
+def fast_path(column: Column) -> Callable[[object], object]:
+    """A converter for the common, valid cells of a column, returning SLOW for anything else
+    (blank, text in a number column, out of range, ...), which then goes through ``convert``.
+
+    It exists for speed on large sheets only: it accepts a subset of what ``convert``
+    accepts and gives the same value for it.
+    """
+    lo = -math.inf if column.minimum is None else column.minimum
+    hi = math.inf if column.maximum is None else column.maximum
+    if column.type == "number":
+        if column.exclusive_minimum:
+            return lambda v: v if type(v) is float and lo < v <= hi else SLOW
+        return lambda v: v if type(v) is float and lo <= v <= hi else SLOW
+    if column.type == "integer":
+        return lambda v: int(v) if type(v) is float and lo <= v <= hi and v.is_integer() else SLOW
+    if column.type in ("id", "ref", "text"):
+        return lambda v: v if type(v) is str and v and not v.isspace() else SLOW
+    if column.type == "enum":
+        choices = frozenset(column.choices)
+        return lambda v: v if v in choices else SLOW
+    if column.type == "bool":
+        words = {w: True for w in _TRUE} | {w: False for w in _FALSE}
+        words |= {w.upper(): b for w, b in words.items()} | {"Yes": True, "No": False}
+        return lambda v: words.get(v, SLOW) if type(v) is str else SLOW
+    return lambda v: SLOW
+
+
 def convert(value: object, column: Column) -> object:
     """The typed value of a non-blank cell, or CellError."""
     return CONVERTERS[column.type](value, column)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cells import CellError, convert, is_blank, shown
+from .cells import SLOW, CellError, convert, fast_path, is_blank, shown
 from .errors import InputError, Problem
 from .plan import Plan, Settings, period_table
 from .schema import (
@@ -239,14 +239,14 @@ def _parse_sheet(sheet: RawSheet, schema: Sheet, found: _Findings) -> pd.DataFra
     width = max(index.values()) + 1
     by_position = {index[c.name] + 1: c.name for c in columns}
     _check_merged(sheet, schema, by_position, found)
-    data_rows: list[int] = []
-    for i in range(1, len(sheet.rows)):
-        row = sheet.rows[i]
-        cells = row[:width]
-        if any(not is_blank(cells[j]) for j in index.values() if j < len(cells)) or any(
-            (i + 1, j + 1) in sheet.bad_cells for j in index.values()
-        ):
-            data_rows.append(i)
+    positions = sorted(index.values())
+    rows = [r if len(r) >= width else [*r, *[""] * (width - len(r))] for r in sheet.rows]
+    bad_rows = {r for r, c in sheet.bad_cells if c - 1 in positions}
+    data_rows = [
+        i
+        for i in range(1, len(rows))
+        if (i + 1) in bad_rows or any(not is_blank(rows[i][j]) for j in positions)
+    ]
     hidden = [i + 1 for i in data_rows if i + 1 in sheet.hidden_rows]
     if hidden:
         found.warn(
@@ -273,12 +273,18 @@ def _parse_sheet(sheet: RawSheet, schema: Sheet, found: _Findings) -> pd.DataFra
     out: dict[str, list[object]] = {}
     for column in columns:
         j = index[column.name]
+        fast = fast_path(column)
+        special = {r for r, c in sheet.bad_cells if c == j + 1}
         values = []
         for i in data_rows:
-            row = sheet.rows[i]
-            value = row[j] if j < len(row) else ""
-            bad = sheet.bad_cells.get((i + 1, j + 1))
-            values.append(_cell(value, bad, column, schema, i + 1, found))
+            value = rows[i][j]
+            typed = fast(value) if (i + 1) not in special else SLOW
+            if typed is SLOW:
+                bad = sheet.bad_cells.get((i + 1, j + 1))
+                typed = _cell(value, bad, column, schema, i + 1, found)
+            elif column.warn_above is not None:
+                _warn_magnitude(typed, value, column, schema, i + 1, found)
+            values.append(typed)
         out[column.name] = values
     for column in schema.columns:
         if column.name not in out:
@@ -343,14 +349,21 @@ def _cell(
                 message += f" (did you mean '{near}'?)"
         found.error(schema.name, row, column.name, message)
         return None
-    if column.warn_above is not None and isinstance(result, float) and result > column.warn_above:
+    if column.warn_above is not None:
+        _warn_magnitude(result, value, column, schema, row, found)
+    return result
+
+
+def _warn_magnitude(
+    result: object, value: object, column: Column, schema: Sheet, row: int, found: _Findings
+) -> None:
+    if isinstance(result, float) and result > column.warn_above:  # type: ignore[operator]
         found.warn(
             schema.name,
             row,
             column.name,
             f"{shown(value)} {column.unit} is unusually large; check the unit",
         )
-    return result
 
 
 # --- settings -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from optimizer import results
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.plan import Plan
-from optimizer.solve import INFEASIBLE, Solved, SolverOptions, fixed_lp_duals, solve
+from optimizer.solve import INFEASIBLE, Compiled, Solved, SolverOptions, fixed_lp_duals, solve
 
 
 @dataclass
@@ -57,7 +57,7 @@ def optimize(
     t0 = time.perf_counter()
     m = build_model(plan, data)
     timings["build_seconds"] = time.perf_counter() - t0
-    solved = solve(m, options, write_model)
+    solved, compiled = solve(m, options, write_model)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
@@ -71,13 +71,13 @@ def optimize(
     if not solved.has_plan:
         return outcome
     t0 = time.perf_counter()
-    outcome.tables = tables(plan, m, solved, options, scenario)
+    outcome.tables = tables(plan, m, solved, power_shadow_prices(m, compiled, options), scenario)
     timings["results_seconds"] = time.perf_counter() - t0
     return outcome
 
 
 def power_shadow_prices(
-    m: pyo.ConcreteModel, options: SolverOptions
+    m: pyo.ConcreteModel, compiled: Compiled, options: SolverOptions
 ) -> dict[tuple[str, int], float]:
     """USD (discounted) saved by one more kW of power at a site in a period.
 
@@ -89,7 +89,7 @@ def power_shadow_prices(
     if not hasattr(m, "site_power"):
         return {}
     duals = fixed_lp_duals(
-        m,
+        compiled,
         options,
         fix=lambda var: var.parent_component() is not m.buy,
         rows=m.site_power.values(),
@@ -98,14 +98,18 @@ def power_shadow_prices(
 
 
 def tables(
-    plan: Plan, m: pyo.ConcreteModel, solved: Solved, options: SolverOptions, scenario: str
+    plan: Plan,
+    m: pyo.ConcreteModel,
+    solved: Solved,
+    shadow: dict[tuple[str, int], float],
+    scenario: str,
 ) -> dict[str, pd.DataFrame]:
-    """Every output table of a solved run."""
+    """Every output table of a solved run (``shadow``: power shadow prices by site, period)."""
     cost_table = results.costs(plan, m, scenario)
     return {
         "summary": results.summary(cost_table, solved, scenario),
         "costs": cost_table,
         "racks": results.racks(plan, m, scenario),
         "assignments": results.assignments(plan, m, scenario),
-        "sites": results.sites(plan, m, power_shadow_prices(m, options), scenario),
+        "sites": results.sites(plan, m, shadow, scenario),
     }

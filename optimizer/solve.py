@@ -66,6 +66,7 @@ class Compiled:
     columns: list[pyo.Var]
     rows: list[tuple[pyo.Constraint, int]]
     integer: np.ndarray
+    objective_scale: float = 1.0  # HiGHS sees the objective times this; undone on the way back
 
 
 def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
@@ -84,8 +85,10 @@ def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
     row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    lp.col_cost_ = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
-    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    cost = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
+    scale = objective_scale(cost)
+    lp.col_cost_ = cost * scale
+    lp.offset_ = (float(repn.c_offset[0]) if len(repn.c_offset) else 0.0) * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     a = repn.A.tocsc()
@@ -102,7 +105,26 @@ def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
     if names:
         lp.col_names_ = _file_names(v.name for v in columns)
         lp.row_names_ = _file_names(c.name for c, _ in repn.rows)
-    return Compiled(lp=lp, columns=list(columns), rows=list(repn.rows), integer=integer)
+    return Compiled(
+        lp=lp,
+        columns=list(columns),
+        rows=list(repn.rows),
+        integer=integer,
+        objective_scale=scale,
+    )
+
+
+def objective_scale(cost: np.ndarray) -> float:
+    """A power of ten that brings the largest cost coefficient to at most 1e4.
+
+    Capex of millions of USD per rack next to energy of cents per kWh is badly
+    scaled for HiGHS's tolerances; dividing the objective by a power of ten
+    changes no decision and is undone exactly for the figures reported.
+    """
+    largest = float(np.abs(cost).max()) if cost.size else 0.0
+    if largest <= 1e4:
+        return 1.0
+    return 10.0 ** -math.ceil(math.log10(largest / 1e4))
 
 
 @contextlib.contextmanager
@@ -142,7 +164,7 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     else:
         with _quiet_stdout():
             h = highspy.Highs()
-    h.setOptionValue("output_flag", options.log)
+    h.setOptionValue("log_to_console", options.log)
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("time_limit", float(options.time_limit_s))
     if options.threads:
@@ -155,17 +177,21 @@ def run_highs(
     h: highspy.Highs, compiled: Compiled, handoff: float, started: float
 ) -> tuple[Solved, np.ndarray | None, np.ndarray | None]:
     """Solve what ``h`` holds; the status, and column values and row duals when there are."""
+    log: list[str] = []
+    h.cbLogging.subscribe(lambda event: log.append(event.message))
     t0 = time.perf_counter()
     h.solve()
     seconds = time.perf_counter() - t0
+    h.cbLogging.clear()
     model_status = h.getModelStatus()
     if model_status == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     mip = bool(compiled.integer.any())
-    objective = float(info.objective_function_value) if has_solution else None
-    bound = float(info.mip_dual_bound) if mip else objective
+    scale = compiled.objective_scale
+    objective = float(info.objective_function_value) / scale if has_solution else None
+    bound = float(info.mip_dual_bound) / scale if mip else objective
     if model_status == highspy.HighsModelStatus.kOptimal:
         status = OPTIMAL
     elif model_status in (
@@ -194,13 +220,20 @@ def run_highs(
         gap=gap,
         seconds=seconds,
         handoff_seconds=handoff,
+        warnings=scaling_warnings(log),
     )
     if not has_solution:
         return solved, None, None
     solution = h.getSolution()
     values = np.asarray(solution.col_value, dtype=float)
-    duals = np.asarray(solution.row_dual, dtype=float) if solution.dual_valid else None
+    duals = np.asarray(solution.row_dual, dtype=float) / scale if solution.dual_valid else None
     return solved, values, duals
+
+
+def scaling_warnings(log: list[str]) -> tuple[str, ...]:
+    """HiGHS's warnings from its log (badly scaled numbers, mostly), once each."""
+    lines = (line.strip() for message in log for line in message.splitlines())
+    return tuple(dict.fromkeys(line for line in lines if line.startswith("WARNING")))
 
 
 def load_values(compiled: Compiled, values: np.ndarray) -> None:
@@ -222,11 +255,11 @@ def solve(m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None
     solved, values, _ = run_highs(h, compiled, handoff, started)
     if values is not None:
         load_values(compiled, values)
-    return solved
+    return solved, compiled
 
 
 def fixed_lp_duals(
-    m: pyo.ConcreteModel,
+    compiled: Compiled,
     options: SolverOptions,
     fix: Callable[[pyo.Var], bool],
     rows: Iterable[pyo.Constraint],
@@ -234,10 +267,10 @@ def fixed_lp_duals(
     """Row duals of the LP with the integer columns for which ``fix`` holds fixed at their
     solution values and every other integer made continuous.
 
-    The model's variables must hold a solution. Returns dual by constraint data
-    object for the rows in ``rows`` (USD per unit of the row's right-hand side).
+    The model's variables must hold a solution; ``compiled`` is changed (its
+    bounds and integrality). Returns dual by constraint data object for the rows
+    in ``rows`` (USD per unit of the row's right-hand side).
     """
-    compiled = compile_model(m)
     lp = compiled.lp
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
     for j, var in enumerate(compiled.columns):

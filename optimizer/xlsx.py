@@ -31,8 +31,9 @@ MAX_COLUMNS = 1_000
 MAX_CELLS = 5_000_000
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData\b")
-_ATTR = re.compile(rb'\b(r|min|max|t)="([^"]*)"')
+_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?$")
+_ATTR = re.compile(rb"""\b(r|min|max|t)\s*=\s*["']([^"']*)["']""")
+_Q = rb"""\s*=\s*["']"""  # = and an opening quote of either kind
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
@@ -55,23 +56,27 @@ class _Patterns:
     cell_end: re.Pattern[bytes]
     value: re.Pattern[bytes]
     merge: re.Pattern[bytes]
+    position: re.Pattern[bytes]
 
 
 @functools.cache
 def _patterns(prefix: bytes) -> _Patterns:
     p = re.escape(prefix)
     return _Patterns(
-        dimension=re.compile(rb"<" + p + rb'dimension\s[^>]*?\bref="([^"]*)"'),
-        row_number=re.compile(rb"<" + p + rb'row\s[^>]*?\br="(\d+)"'),
-        cell_column=re.compile(rb"<" + p + rb'c\s[^>]*?\br="([A-Za-z]+)\d'),
-        hidden_row=re.compile(rb"<" + p + rb'row\s[^>]*?\bhidden="(?:1|true)"[^>]*>'),
-        hidden_col=re.compile(rb"<" + p + rb'col\s[^>]*?\bhidden="(?:1|true)"[^>]*>'),
-        error_cell=re.compile(rb"<" + p + rb'c\s[^>]*?\bt="e"[^>]*>(.*?)</' + p + rb"c>", re.S),
+        dimension=re.compile(rb"<" + p + rb"dimension\s[^>]*?\bref" + _Q + rb"""([^"']*)"""),
+        row_number=re.compile(rb"<" + p + rb"row\s[^>]*?\br" + _Q + rb"(\d+)"),
+        cell_column=re.compile(rb"<" + p + rb"c\s[^>]*?\br" + _Q + rb"([A-Za-z]+)\d"),
+        hidden_row=re.compile(rb"<" + p + rb"row\s[^>]*?\bhidden" + _Q + rb"(?:1|true)[^>]*>"),
+        hidden_col=re.compile(rb"<" + p + rb"col\s[^>]*?\bhidden" + _Q + rb"(?:1|true)[^>]*>"),
+        error_cell=re.compile(
+            rb"<" + p + rb"c\s[^>]*?\bt" + _Q + rb"e[\"'][^>]*>(.*?)</" + p + rb"c>", re.S
+        ),
+        position=re.compile(rb"<" + p + rb"(row|c)(?=[\s>/])([^>]*)>"),
         formula=re.compile(rb"<" + p + rb"f[\s>/]"),
         cell_start=re.compile(rb"<" + p + rb"c\s[^>]*>"),
         cell_end=re.compile(rb"</" + p + rb"c>"),
         value=re.compile(rb"<" + p + rb"v>([^<]+)</"),
-        merge=re.compile(rb"<" + p + rb'mergeCell\s[^>]*?\bref="([^"]*)"'),
+        merge=re.compile(rb"<" + p + rb"mergeCell\s[^>]*?\bref" + _Q + rb"""([^"']*)"""),
     )
 
 
@@ -137,23 +142,32 @@ def read_workbook(path: Path, wanted: set[str] | None = None) -> list[RawSheet]:
     _check_container(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # BadZipFile, OSError, NotImplementedError, ValueError, ...
         raise UnreadableWorkbook(f"not an Excel workbook (.xlsx): {exc}") from None
     with zf:
         parts = _check_parts(zf)
         sheets = _sheet_parts(zf, parts)
-        scans = {}
-        for name, (part, _hidden) in sheets.items():
-            data = _read_part(zf, part)
-            scans[name] = _scan_sheet(name, data)
+        names = {part: name for name, (part, _) in sheets.items()}
+        scans: dict[str, RawSheet] = {}
+        budget = MAX_TOTAL_BYTES
+        for part, info in parts.items():
+            if not part.lower().endswith((".xml", ".rels")):
+                continue
+            data = _read_part(zf, info, budget)
+            budget -= len(data)
+            if b"sheetData" in data:
+                scans[part.lower()] = _scan_sheet(names.get(part.lower(), part), data)
+    for name, (part, _) in sheets.items():
+        if part not in scans:
+            raise UnreadableWorkbook(f"sheet '{name}' has no worksheet part in the archive")
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types
         raise UnreadableWorkbook(f"the workbook is damaged: {_one_line(exc)}") from None
     out = []
-    for name, (_part, hidden) in sheets.items():
-        raw = scans[name]
-        raw.hidden = hidden
+    for name, (part, hidden) in sheets.items():
+        raw = scans[part]
+        raw.name, raw.hidden = name, hidden
         if wanted is None or name in wanted:
             try:
                 raw.rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -226,25 +240,26 @@ def _check_parts(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         raise UnreadableWorkbook("a binary .xlsb workbook: save it as .xlsx")
     if "xl/workbook.xml" not in parts:
         raise UnreadableWorkbook("not an Excel workbook (.xlsx): no xl/workbook.xml inside")
-    budget = MAX_TOTAL_BYTES
-    for name in parts:
-        if name.endswith((".xml", ".rels")) and not name.startswith("xl/worksheets/"):
-            budget -= len(_read_part(zf, name, budget))
     return parts
 
 
-def _read_part(zf: zipfile.ZipFile, name: str, budget: int = MAX_PART_BYTES) -> bytes:
-    """A part's bytes, refusing DTDs and parts that inflate past their budget."""
-    limit = min(budget, MAX_PART_BYTES)
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """A part's bytes, refusing DTDs and parts that inflate past their budget.
+
+    At most the size the archive declares is inflated (zipfile stops there and
+    checks the CRC), so a part that lies about its size costs no more memory
+    than it claims.
+    """
+    name = info.filename
+    if info.file_size > budget:
+        raise UnreadableWorkbook(
+            f"the archive inflates past {MAX_TOTAL_BYTES // 2**20} MiB (at part {name})"
+        )
     try:
-        with zf.open(name) as fh:
-            data = fh.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        with zf.open(info) as fh:
+            data = fh.read(info.file_size + 1)
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, ...
         raise UnreadableWorkbook(f"part {name} is damaged: {_one_line(exc)}") from None
-    except Exception as exc:  # zlib.error and friends
-        raise UnreadableWorkbook(f"part {name} is damaged: {_one_line(exc)}") from None
-    if len(data) > limit:
-        raise UnreadableWorkbook(f"part {name} inflates past {limit // 2**20} MiB")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise UnreadableWorkbook(
             f"part {name} declares a DTD or entities (refused: XML entity attacks)"
@@ -255,7 +270,8 @@ def _read_part(zf: zipfile.ZipFile, name: str, budget: int = MAX_PART_BYTES) -> 
 def _sheet_parts(
     zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]
 ) -> dict[str, tuple[str, bool]]:
-    """Worksheet name -> (zip part, hidden), in workbook order; chart sheets left out."""
+    """Worksheet name -> (zip part in lower case, hidden), in workbook order; chart sheets
+    left out."""
     try:
         book = safe_et.fromstring(zf.read("xl/workbook.xml"))
         rels_name = "xl/_rels/workbook.xml.rels"
@@ -270,14 +286,15 @@ def _sheet_parts(
                 full = target.lstrip("/")
             else:
                 full = str(PurePosixPath("xl") / target)
-            targets[rel.get("Id", "")] = _normalise(full)
+            targets[rel.get("Id", "")] = _normalise(full).lower()
+    present = {name.lower() for name in parts}
     out: dict[str, tuple[str, bool]] = {}
     for el in book.iter():
         if not el.tag.endswith("}sheet") and el.tag != "sheet":
             continue
         rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "")
         part = targets.get(rid, "")
-        if not part.startswith("xl/worksheets/") or part not in parts:
+        if not part.startswith("xl/worksheets/") or part not in present:
             continue
         out[el.get("name", "")] = (part, el.get("state", "visible") != "visible")
     return out
@@ -294,10 +311,50 @@ def _normalise(path: str) -> str:
     return "/".join(out)
 
 
+def _namespace_prefix(data: bytes) -> bytes:
+    """The prefix of the sheet's elements: b'' for <sheetData>, b'x:' for <x:sheetData>."""
+    at = data.find(b"sheetData")
+    if at < 0:
+        return b""
+    found = _PREFIX.search(data, max(0, at - 64), at)
+    return found.group(1) or b"" if found else b""
+
+
+def _extent(data: bytes, pat: _Patterns, prefix: bytes) -> tuple[int, int]:
+    """The last row and column that calamine will place a cell in.
+
+    Rows and cells may leave out their position (r), and are then placed after
+    the previous one; when every one has it, the largest r is enough.
+    """
+    rows = pat.row_number.findall(data)
+    letters = pat.cell_column.findall(data)
+    tag = b"<" + prefix
+    n_rows = sum(data.count(tag + b"row" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    n_cells = sum(data.count(tag + b"c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    if len(rows) == n_rows and len(letters) == n_cells:
+        max_row = max(map(int, rows), default=0)
+        return max_row, max((column_index(c.decode()) for c in set(letters)), default=0)
+    row = col = max_row = max_col = 0
+    for m in pat.position.finditer(data):
+        attrs = dict(_ATTR.findall(m.group(2)))
+        ref = attrs.get(b"r", b"").decode("ascii", "replace")
+        if m.group(1) == b"row":
+            row = int(ref) if ref.isdigit() else row + 1
+            col = 0
+        else:
+            try:
+                cell_row, col = parse_ref(ref)
+                row = max(row, cell_row)
+            except ValueError:
+                col += 1
+        max_row, max_col = max(max_row, row), max(max_col, col)
+    return max_row, max_col
+
+
 def _scan_sheet(name: str, data: bytes) -> RawSheet:
     raw = RawSheet(name=name, hidden=False)
-    found = _PREFIX.search(data)
-    pat = _patterns(found.group(1) or b"" if found else b"")
+    prefix = _namespace_prefix(data)
+    pat = _patterns(prefix)
     dim = pat.dimension.search(data)
     if dim:
         ref = dim.group(1).decode("ascii", "replace")
@@ -306,9 +363,7 @@ def _scan_sheet(name: str, data: bytes) -> RawSheet:
         except ValueError:
             rows, cols = 0, 0
         _check_range(name, rows, cols, f"declares the range {ref}")
-    max_row = max((int(r) for r in pat.row_number.findall(data)), default=0)
-    letters = set(pat.cell_column.findall(data))
-    max_col = max((column_index(c.decode()) for c in letters), default=0)
+    max_row, max_col = _extent(data, pat, prefix)
     _check_range(name, max_row, max_col, f"has cells as far as {column_letter(max_col)}{max_row}")
     for m in pat.hidden_row.finditer(data):
         attrs = dict(_ATTR.findall(m.group(0)))
@@ -324,13 +379,13 @@ def _scan_sheet(name: str, data: bytes) -> RawSheet:
         shown = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
         _mark(raw, tag.group(0) if tag else b"", f"the error value {shown}")
     for m in pat.formula.finditer(data):
-        start = data.rfind(b"<" + (found.group(1) or b"" if found else b"") + b"c ", 0, m.start())
+        start = data.rfind(b"<" + prefix + b"c ", 0, m.start())
         tag = pat.cell_start.match(data, start) if start >= 0 else None
         if tag is None:
             continue
         close = pat.cell_end.search(data, m.end())
         cell = data[start : close.end() if close else len(data)]
-        if b't="str"' in tag.group(0) and b"v></" in cell:
+        if dict(_ATTR.findall(tag.group(0))).get(b"t") == b"str" and b"v></" in cell:
             continue  # a formula whose saved result is the empty string
         if not pat.value.search(cell):
             _mark(raw, tag.group(0), NO_CACHED_VALUE)
