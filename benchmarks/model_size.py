@@ -1,6 +1,6 @@
 """How the tool scales: seconds and peak memory per step on generated plans of growing size.
 
-    python benchmarks/model_size.py [WORKLOADS ...]   (default: 30 300 1500)
+    python benchmarks/model_size.py [WORKLOADS ...]   (default: 30 300 3000)
 
 For each size a plan is generated (seeded, so reruns are comparable) and run in a
 fresh process through the same steps as `optimize`: read the workbook, build the
@@ -35,11 +35,12 @@ def _rss_mb() -> float:
 
 
 def generate(path: Path, workloads: int, seed: int = 7) -> None:
-    """A plan with ``workloads`` workloads; sites, offers and APIs grow with it."""
+    """A plan with ``workloads`` workloads and a fixed world of sites, offers and APIs, so
+    that the model grows in proportion to the workloads (about 330 columns each)."""
     rng = random.Random(seed)
     n_regions = 8
-    n_sites = max(4, workloads // 40)
-    n_offers = max(8, workloads // 25)
+    n_sites = 8
+    n_offers = 16
     regions = [f"r{i}" for i in range(n_regions)]
     juris = {r: ("EU", "US", "NO", "SG")[i % 4] for i, r in enumerate(regions)}
     sheets: dict[str, list[list[object]]] = {
@@ -187,9 +188,8 @@ def generate(path: Path, workloads: int, seed: int = 7) -> None:
 
 def measure(workloads: int, folder: Path) -> dict[str, float]:
     """Run every step once in this process; seconds and peak RSS after each."""
-    from optimizer.models import build_data, build_model
-
     from optimizer.inputs import read_plan
+    from optimizer.models import build_data, build_model
     from optimizer.outputs import write_folder
     from optimizer.run import power_shadow_prices, tables
     from optimizer.solve import SolverOptions, compile_model, load_values, new_highs, run_highs
@@ -296,4 +296,4 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--highs"]:
         print(json.dumps(highs_alone(Path(sys.argv[2]))))
     else:
-        main([int(a) for a in sys.argv[1:]] or [30, 300, 1500])
+        main([int(a) for a in sys.argv[1:]] or [30, 300, 3000])

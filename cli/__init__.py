@@ -10,24 +10,29 @@ import dataclasses
 import enum
 import hashlib
 import sys
+import time
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import click
 import pandas as pd
-from optimizer.cli.summary import print_summary
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.cli.summary import print_summary
+from optimizer.cli.whatif import Bar, print_whatif, whatif_info, whatif_status
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import read_plan
 from optimizer.outputs import OutputError, check_out, default_out, write_folder
 from optimizer.plan import Plan
 from optimizer.results import empty_tables
 from optimizer.run import Outcome, optimize
+from optimizer.scenarios import BASE, Scenario, from_sheet, from_sweeps
 from optimizer.solve import INFEASIBLE, NO_PLAN, SolverOptions
 from optimizer.template import write_template
+from optimizer.whatif import run_scenarios
 
 MAX_SHOWN = 1000  # problems printed; the count of the rest follows
 
@@ -43,12 +48,29 @@ class Exit(enum.IntEnum):
     INTERRUPTED = 130
 
 
+WIDTH_WHEN_PIPED = 160  # rich's 80 columns squeeze the summary tables in logs and files
+
+
 def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+    return Console(
+        stderr=True,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+        width=None if sys.stderr.isatty() else WIDTH_WHEN_PIPED,
+    )
 
 
 def _out(quiet: bool) -> Console:
-    return Console(highlight=False, quiet=quiet, soft_wrap=True, markup=False, emoji=False)
+    return Console(
+        highlight=False,
+        quiet=quiet,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+        width=None if sys.stdout.isatty() else WIDTH_WHEN_PIPED,
+    )
 
 
 def say(console: Console, label: str, style: str, text: str = "") -> None:
@@ -128,6 +150,26 @@ def _inventory(plan: Plan) -> Table:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the model to this .mps or .lp file, for audit.",
 )
+@click.option(
+    "--scenarios",
+    "all_scenarios",
+    is_flag=True,
+    help="Solve the base case and every scenario of the scenarios sheet.",
+)
+@click.option("--scenario", "scenario_name", metavar="NAME", help="Solve one scenario only.")
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="PARAM[@TARGET]=START:STOP:STEP|A,B,C",
+    help="Generate scenarios from values of a parameter (repeat for their product).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run scenarios on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
+    "local worker processes.",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.version_option(package_name="capacity-optimizer")
@@ -140,6 +182,10 @@ def main(
     mip_gap: float | None,
     threads: int | None,
     write_model: Path | None,
+    all_scenarios: bool,
+    scenario_name: str | None,
+    sweeps: tuple[str, ...],
+    scheduler: str | None,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -149,8 +195,9 @@ def main(
     2 invalid input, 3 no feasible plan, 4 time limit with no plan.
     """
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
+    whatif = WhatIfRequest(all_scenarios, scenario_name, list(sweeps), scheduler)
     try:
-        code = _run(plan, check, template, out, options, write_model, quiet)
+        code = _run(plan, check, template, out, options, write_model, whatif, quiet)
     except KeyboardInterrupt:
         say(_err(), "interrupted:", "red", " nothing was written")
         code = Exit.INTERRUPTED
@@ -174,6 +221,7 @@ def _run(
     out: Path | None,
     overrides: dict[str, float | int | None],
     write_model: Path | None,
+    whatif: WhatIfRequest,
     quiet: bool,
 ) -> Exit:
     err = _err()
@@ -203,6 +251,7 @@ def _run(
         if not check:
             check_out(out)
         loaded = read_plan(plan)
+        scenarios = whatif.scenarios(loaded)
     except InputError as exc:
         _print_problems(err, "warning", "yellow", exc.warnings)
         _print_problems(err, "error", "red", exc.problems)
@@ -218,6 +267,8 @@ def _run(
         say(_out(quiet), f"{plan.name} is valid", "green", f" ({len(loaded.warnings)} warnings)")
         return Exit.OK
     options = _solver_options(loaded, overrides, quiet)
+    if scenarios:
+        return _run_whatif(plan, loaded, options, scenarios, whatif.scheduler, out, quiet)
     outcome = optimize(loaded, options, write_model)
     console = _out(quiet)
     print_summary(console, loaded, outcome)
@@ -233,6 +284,74 @@ def _run(
         say(err, "the time limit passed before any plan was found", "red", "; raise --time-limit")
         return Exit.NO_PLAN_IN_TIME
     return Exit.INTERNAL
+
+
+@dataclass(frozen=True)
+class WhatIfRequest:
+    """The scenario options of the command line."""
+
+    all_scenarios: bool
+    name: str | None
+    sweeps: list[str]
+    scheduler: str | None
+
+    def scenarios(self, plan: Plan) -> list[Scenario]:
+        """The scenarios asked for (empty: a plain run of the base case)."""
+        if not (self.all_scenarios or self.name or self.sweeps):
+            return []
+        sheet = from_sheet(plan)
+        if self.name is not None:
+            named = {s.name: s for s in sheet} | {BASE: Scenario(BASE)}
+            if self.name not in named:
+                raise InputError(
+                    [
+                        Problem(
+                            None,
+                            None,
+                            None,
+                            (
+                                f"--scenario {self.name}: no such scenario; the workbook has "
+                                + ", ".join(named)
+                            ),
+                        )
+                    ]
+                )
+            return [named[self.name]]
+        chosen = [Scenario(BASE)] + (sheet if self.all_scenarios else [])
+        chosen += from_sweeps(plan, self.sweeps) if self.sweeps else []
+        names = [s.name for s in chosen]
+        if len(set(names)) != len(names):
+            raise InputError([Problem(None, None, None, "two scenarios have the same name")])
+        return chosen
+
+
+def _run_whatif(
+    path: Path,
+    plan: Plan,
+    options: SolverOptions,
+    scenarios: list[Scenario],
+    scheduler: str | None,
+    out: Path,
+    quiet: bool,
+) -> Exit:
+    err, console = _err(), _out(quiet)
+    started = time.perf_counter()
+    with Bar(err, enabled=not quiet) as bar:
+        result = run_scenarios(plan, scenarios, options, scheduler, progress=bar)
+    seconds = time.perf_counter() - started
+    print_whatif(console, result, plan.settings.currency)
+    for run in result.runs:
+        for line in run.diagnosis:
+            say(err, f"no plan in {run.scenario.name}:", "red", f" {line}")
+    info = run_info(path, plan, options, None) | whatif_info(result, seconds, scheduler)
+    write_folder(out, result.tables, info)
+    console.print(f"wrote {out}/ ({seconds:.1f} s)")
+    status = whatif_status(result)
+    return {
+        "plan": Exit.OK,
+        INFEASIBLE: Exit.INFEASIBLE,
+        NO_PLAN: Exit.NO_PLAN_IN_TIME,
+    }.get(status, Exit.INTERNAL)
 
 
 def _solver_options(
@@ -251,16 +370,23 @@ def _tables_to_write(outcome: Outcome) -> dict[str, pd.DataFrame]:
     return dict(outcome.tables) if outcome.tables else empty_tables(outcome.solved)
 
 
-def run_info(path: Path, plan: Plan, options: SolverOptions, outcome: Outcome) -> dict[str, object]:
-    """What run.json records: input, versions, settings, options, status, timings."""
-    solved = outcome.solved
-    return {
+def run_info(
+    path: Path, plan: Plan, options: SolverOptions, outcome: Outcome | None
+) -> dict[str, object]:
+    """What run.json records: input, versions, settings, options, and the base case's
+    status, objective, gap, diagnosis and timings (when it was solved)."""
+    info: dict[str, object] = {
         "input": {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
         "tool": {"name": "capacity-optimizer", "version": version("capacity-optimizer")},
         "pyomo": version("pyomo"),
         "highs": version("highspy"),
         "settings": dataclasses.asdict(plan.settings),
         "options": dataclasses.asdict(options),
+    }
+    if outcome is None:
+        return info
+    solved = outcome.solved
+    return info | {
         "status": solved.status,
         "termination": solved.termination,
         "objective_usd": solved.objective,

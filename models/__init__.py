@@ -7,6 +7,7 @@ sparse sets, the variables, one call per constraint family, the objective.
 from __future__ import annotations
 
 import pyomo.environ as pyo
+
 from optimizer.models.constraints import (
     add_api_limits,
     add_cloud_limits,
@@ -18,7 +19,6 @@ from optimizer.models.constraints import (
 from optimizer.models.objective import CATEGORIES, add_objective
 from optimizer.models.sets import ModelData, build_data
 from optimizer.models.variables import Derived, add_variables
-
 from optimizer.plan import Plan
 
 

@@ -35,18 +35,10 @@ def is_blank(value: object) -> bool:
 
 
 def shown(value: object) -> str:
-    """A cell as a user would recognise it in a message."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
+    """A cell as a user would recognise it in a message: text quoted (and cut when long)."""
     if isinstance(value, str):
         return "'" + (value if len(value) <= 60 else value[:57] + "...") + "'"
-    return str(value)
+    return as_text(value)
 
 
 def as_text(value: object) -> str:

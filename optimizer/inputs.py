@@ -674,6 +674,25 @@ def _target_kinds(tables: dict[str, pd.DataFrame], parameter: str) -> dict[str, 
     return {kind: pools[kind] for kind in SCENARIO_TARGETS[parameter]}
 
 
+def resolve_target(
+    tables: dict[str, pd.DataFrame], parameter: str, target: str
+) -> tuple[str | None, str | None]:
+    """The kind of id a scenario target names ('*', region, site, provider, workload), or
+    None and why it cannot be used with the parameter."""
+    if target == "*":
+        return "*", None
+    matches = [k for k, ids in _target_kinds(tables, parameter).items() if target in ids]
+    if not matches:
+        allowed = " or ".join(SCENARIO_TARGETS[parameter])
+        return None, (
+            f"{shown(target)} matches no {allowed} that {parameter} can apply to "
+            "(or type * for all)"
+        )
+    if len(matches) > 1:
+        return None, f"{shown(target)} is both a {' and a '.join(matches)}; rename one of them"
+    return matches[0], None
+
+
 def _check_scenarios(tables: dict[str, pd.DataFrame], found: _Findings) -> None:
     s = tables["scenarios"]
     if s.empty:
@@ -708,32 +727,10 @@ def _check_scenarios(tables: dict[str, pd.DataFrame], found: _Findings) -> None:
                 "value",
                 f"{row.value:g} USD/kWh is unusually large; check the unit",
             )
-        if row.target == "*":
-            kinds.append("*")
-            continue
-        matches = [
-            k for k, ids in _target_kinds(tables, row.parameter).items() if row.target in ids
-        ]
-        if not matches:
-            allowed = " or ".join(SCENARIO_TARGETS[row.parameter])
-            found.error(
-                "scenarios",
-                where,
-                "target",
-                f"{shown(row.target)} matches no {allowed}"
-                f" that {row.parameter} can apply to (or type * for all)",
-            )
-            kinds.append(None)
-        elif len(matches) > 1:
-            found.error(
-                "scenarios",
-                where,
-                "target",
-                f"{shown(row.target)} is both a {' and a '.join(matches)}; rename one of them",
-            )
-            kinds.append(None)
-        else:
-            kinds.append(matches[0])
+        kind, problem = resolve_target(tables, row.parameter, row.target)
+        if problem:
+            found.error("scenarios", where, "target", problem)
+        kinds.append(kind)
     s["target_kind"] = kinds
     given = {name: p for name, (p, _) in probability.items()}
     if any(p is not None for p in given.values()):
@@ -765,4 +762,4 @@ def _p(p: float | None) -> str:
     return "blank" if p is None else f"{p:g}"
 
 
-__all__ = ["InputError", "read_plan", "suggest"]
+__all__ = ["SCENARIO_TARGETS", "InputError", "read_plan", "resolve_target", "suggest"]

@@ -260,13 +260,17 @@ def summary(costs_table: pd.DataFrame, solved: Solved, scenario: str = "base") -
     return pd.DataFrame([row], columns=SUMMARY_COLUMNS)
 
 
+COLUMNS = {
+    "summary": SUMMARY_COLUMNS,
+    "costs": COSTS_COLUMNS,
+    "racks": RACKS_COLUMNS,
+    "assignments": ASSIGNMENTS_COLUMNS,
+    "sites": SITES_COLUMNS,
+}
+
+
 def empty_tables(solved: Solved, scenario: str = "base") -> dict[str, pd.DataFrame]:
     """The tables of a run without a plan: the summary row says why, the others are
     empty with their columns, so the folder's schema never changes."""
-    return {
-        "summary": summary(pd.DataFrame(columns=COSTS_COLUMNS), solved, scenario),
-        "costs": pd.DataFrame(columns=COSTS_COLUMNS),
-        "racks": pd.DataFrame(columns=RACKS_COLUMNS),
-        "assignments": pd.DataFrame(columns=ASSIGNMENTS_COLUMNS),
-        "sites": pd.DataFrame(columns=SITES_COLUMNS),
-    }
+    empty = {name: pd.DataFrame(columns=columns) for name, columns in COLUMNS.items()}
+    return empty | {"summary": summary(empty["costs"], solved, scenario)}

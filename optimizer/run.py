@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 from optimizer import results
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
+from optimizer.models.stages import FirstStage, fix_first_stage
 from optimizer.plan import Plan
 from optimizer.solve import INFEASIBLE, Compiled, Solved, SolverOptions, fixed_lp_duals, solve
 
@@ -28,10 +29,10 @@ class Outcome:
     model: pyo.ConcreteModel | None = None
 
 
-def _precheck_failure() -> Solved:
+def _precheck_failure(why: str = "no allowed option (found before solving)") -> Solved:
     return Solved(
         status=INFEASIBLE,
-        termination="no allowed option (found before solving)",
+        termination=why,
         objective=None,
         best_bound=None,
         gap=None,
@@ -45,8 +46,14 @@ def optimize(
     options: SolverOptions,
     write_model: Path | None = None,
     scenario: str = "base",
+    fixed: FirstStage | None = None,
 ) -> Outcome:
-    """Solve ``plan``; explain why when there is no plan."""
+    """Solve ``plan``; explain why when there is no plan.
+
+    With ``fixed``, the first-stage decisions (sites, racks, reserved commitments)
+    are held at those values and only the operations are chosen; no diagnosis is
+    made then.
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = build_data(plan)
@@ -57,11 +64,15 @@ def optimize(
     t0 = time.perf_counter()
     m = build_model(plan, data)
     timings["build_seconds"] = time.perf_counter() - t0
+    if fixed is not None and not fix_first_stage(m, fixed):
+        return Outcome(
+            solved=_precheck_failure("the plan's purchases do not fit here"), timings=timings
+        )
     solved, compiled = solve(m, options, write_model)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
-    if solved.status == INFEASIBLE:
+    if solved.status == INFEASIBLE and fixed is None:
         t0 = time.perf_counter()
         outcome.diagnosis, _ = elastic(m, plan, options)
         if not outcome.diagnosis:

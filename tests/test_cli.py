@@ -5,6 +5,7 @@ from __future__ import annotations
 import openpyxl
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
+
 from optimizer.cli import Exit, main
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
+
 from optimizer.cli import Exit, main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from optimizer.models import build_data
 
 from optimizer import read_plan
+from optimizer.models import build_data
 from optimizer.run import optimize
 from optimizer.solve import SolverOptions
 

@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import valid_sheets, write_book
-from optimizer.cli import main
 
 from optimizer import InputError, read_plan
+from optimizer.cli import main
 from optimizer.plan import Plan
 
 pytestmark = pytest.mark.skipif(

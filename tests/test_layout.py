@@ -37,9 +37,9 @@ def test_every_model_component_is_documented(book):
     """Every constraint, variable and set of a built model is named in docs/formulation.md."""
     import pyomo.environ as pyo
     from conftest import set_cell, valid_sheets, write_book
-    from optimizer.models import build_model
 
     from optimizer import read_plan
+    from optimizer.models import build_model
 
     sheets = valid_sheets()
     set_cell(sheets, "workloads", 4, "allow_edge", "yes")

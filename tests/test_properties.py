@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from conftest import Sheets, set_cell, valid_sheets, write_book
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from optimizer.cli import main
 
 from optimizer import InputError, read_plan
+from optimizer.cli import main
 from optimizer.plan import Plan
 from optimizer.schema import SETTINGS_BY_KEY, SHEETS, SHEETS_BY_NAME, Column
 

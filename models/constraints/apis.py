@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 
 import pyomo.environ as pyo
+
 from optimizer.models.sets import ModelData
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
+
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pyomo.environ as pyo
+
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
 

@@ -1,0 +1,140 @@
+"""The command line's what-if runs: a progress bar, the scenario summary, the folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from optimizer.solve import INFEASIBLE, NO_PLAN
+from optimizer.whatif import FAILED, WhatIf
+
+
+class Bar:
+    """A rich progress bar per stage: scenarios done, running, failed, and time left."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("running {task.fields[running]}, failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, stage: str, total: int, done: int, running: int, failed: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total, running=0, failed=0)
+        self.progress.update(self.tasks[stage], completed=done, running=running, failed=failed)
+
+
+def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
+    """The scenarios side by side, the least-regret plan, the decisions every scenario
+    makes, and where a swept parameter changes the plan."""
+    summary = whatif.tables["summary"]
+    table = Table(title=f"Scenarios ({currency}; objective discounted, totals undiscounted)")
+    columns = [
+        "scenario",
+        "status",
+        "objective_usd",
+        "total_cost_usd",
+        "onprem_usd",
+        "cloud_usd",
+        "api_usd",
+        "edge_usd",
+    ]
+    if "worst_regret_usd" in summary:
+        columns.append("worst_regret_usd")
+    extra = [c for c in summary.columns if "@" in c or c.endswith(("multiplier", "per_kwh"))]
+    for name in columns + extra:
+        table.add_column(
+            name.removesuffix("_usd"), justify="left" if name in columns[:2] else "right"
+        )
+    for values in summary.to_dict("records"):
+        table.add_row(*(_cell(values[c]) for c in columns + extra))
+    console.print(table)
+    if whatif.least_regret is not None:
+        worst = whatif.worst_regret[whatif.least_regret]
+        console.print(
+            Text.assemble(
+                ("Least worst-case regret: ", "bold"),
+                f"the plan of scenario {whatif.least_regret} (at most {_cell(worst)} "
+                f"{currency} more than the best plan of any scenario)",
+            )
+        )
+    if whatif.common:
+        console.print(Text("Decisions that hold in every scenario:", style="bold"))
+        for line in whatif.common:
+            console.print(f"  {line}")
+    for line in whatif.break_even:
+        console.print(Text.assemble(("Break-even ", "bold"), line))
+    for run in whatif.runs:
+        if run.error:
+            console.print(Text(f"scenario {run.scenario.name} failed: {run.error}", style="red"))
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        if value == float("inf"):
+            return "n/a"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
+    return str(value)
+
+
+def whatif_status(whatif: WhatIf) -> str:
+    """The run's overall status: a plan for some scenario, or why none has one."""
+    statuses = [r.status for r in whatif.runs]
+    if any(r.solved is not None and r.solved.has_plan for r in whatif.runs):
+        return "plan"
+    if INFEASIBLE in statuses:
+        return INFEASIBLE
+    if NO_PLAN in statuses:
+        return NO_PLAN
+    return FAILED
+
+
+def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[str, object]:
+    """What run.json adds for a scenario run."""
+    return {
+        "scenarios": [
+            {
+                "name": run.scenario.name,
+                "overrides": run.scenario.values,
+                "probability": run.scenario.probability,
+                "status": run.status,
+                "objective_usd": run.objective,
+                "error": run.error,
+                "diagnosis": run.diagnosis,
+            }
+            for run in whatif.runs
+        ],
+        "least_regret": whatif.least_regret,
+        "decisions_in_every_scenario": whatif.common,
+        "break_even": whatif.break_even,
+        "scheduler": scheduler or "local",
+        "wall_seconds": seconds,
+    }

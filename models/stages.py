@@ -1,0 +1,51 @@
+"""First-stage decisions: what is bought and built, as opposed to how it is operated.
+
+Site openings, rack purchases and reserved commitments are the plan that what-if
+runs compare, hold fixed under other scenarios (regret), and share across
+scenarios (the robust plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+FIRST_STAGE = ("build", "buy", "commit")
+
+
+@dataclass(frozen=True)
+class FirstStage:
+    """Non-zero first-stage values by variable name and index."""
+
+    values: dict[str, dict[tuple[object, ...], int]] = field(default_factory=dict)
+
+    def get(self, name: str, index: tuple[object, ...]) -> int:
+        return self.values.get(name, {}).get(index, 0)
+
+
+def first_stage(m: pyo.ConcreteModel) -> FirstStage:
+    """The first-stage decisions of a solved model."""
+    return FirstStage(
+        {
+            name: {
+                index: round(var.value)
+                for index, var in getattr(m, name).items()
+                if var.value is not None and round(var.value) != 0
+            }
+            for name in FIRST_STAGE
+        }
+    )
+
+
+def fix_first_stage(m: pyo.ConcreteModel, plan: FirstStage) -> bool:
+    """Fix the model's first-stage variables to ``plan``; False when the plan holds a
+    decision this model has no variable for (it cannot be carried out here)."""
+    for name in FIRST_STAGE:
+        variables = getattr(m, name)
+        wanted = plan.values.get(name, {})
+        if any(index not in variables for index in wanted):
+            return False
+        for index, var in variables.items():
+            var.fix(wanted.get(index, 0))
+    return True
