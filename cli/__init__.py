@@ -22,15 +22,16 @@ from rich.table import Table
 from rich.text import Text
 
 from optimizer.cli.summary import print_summary
-from optimizer.cli.whatif import Bar, print_whatif, whatif_info, whatif_status
+from optimizer.cli.whatif import Bar, print_robust, print_whatif, whatif_info, whatif_status
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import read_plan
 from optimizer.outputs import OutputError, check_out, default_out, write_folder
 from optimizer.plan import Plan
 from optimizer.results import empty_tables
+from optimizer.robust import solve_robust
 from optimizer.run import Outcome, optimize
 from optimizer.scenarios import BASE, Scenario, from_sheet, from_sweeps
-from optimizer.solve import INFEASIBLE, NO_PLAN, SolverOptions
+from optimizer.solve import INFEASIBLE, NO_PLAN, Solved, SolverOptions
 from optimizer.template import write_template
 from optimizer.whatif import run_scenarios
 
@@ -170,6 +171,12 @@ def _inventory(plan: Plan) -> Table:
     help="Run scenarios on an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of "
     "local worker processes.",
 )
+@click.option(
+    "--robust",
+    is_flag=True,
+    help="Solve one stochastic plan over all scenarios: one site and rack plan, operations "
+    "per scenario, minimising expected cost by probability.",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.version_option(package_name="capacity-optimizer")
@@ -186,6 +193,7 @@ def main(
     scenario_name: str | None,
     sweeps: tuple[str, ...],
     scheduler: str | None,
+    robust: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -195,7 +203,7 @@ def main(
     2 invalid input, 3 no feasible plan, 4 time limit with no plan.
     """
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
-    whatif = WhatIfRequest(all_scenarios, scenario_name, list(sweeps), scheduler)
+    whatif = WhatIfRequest(all_scenarios, scenario_name, list(sweeps), scheduler, robust)
     try:
         code = _run(plan, check, template, out, options, write_model, whatif, quiet)
     except KeyboardInterrupt:
@@ -267,6 +275,8 @@ def _run(
         say(_out(quiet), f"{plan.name} is valid", "green", f" ({len(loaded.warnings)} warnings)")
         return Exit.OK
     options = _solver_options(loaded, overrides, quiet)
+    if whatif.robust:
+        return _run_robust(plan, loaded, options, scenarios, out, quiet)
     if scenarios:
         return _run_whatif(plan, loaded, options, scenarios, whatif.scheduler, out, quiet)
     outcome = optimize(loaded, options, write_model)
@@ -276,14 +286,7 @@ def _run(
         say(err, "no plan:", "red", f" {line}")
     write_folder(out, _tables_to_write(outcome), run_info(plan, loaded, options, outcome))
     console.print(f"wrote {out}/")
-    if outcome.solved.has_plan:
-        return Exit.OK
-    if outcome.solved.status == INFEASIBLE:
-        return Exit.INFEASIBLE
-    if outcome.solved.status == NO_PLAN:
-        say(err, "the time limit passed before any plan was found", "red", "; raise --time-limit")
-        return Exit.NO_PLAN_IN_TIME
-    return Exit.INTERNAL
+    return _exit_for(outcome.solved)
 
 
 @dataclass(frozen=True)
@@ -294,10 +297,12 @@ class WhatIfRequest:
     name: str | None
     sweeps: list[str]
     scheduler: str | None
+    robust: bool
 
     def scenarios(self, plan: Plan) -> list[Scenario]:
-        """The scenarios asked for (empty: a plain run of the base case)."""
-        if not (self.all_scenarios or self.name or self.sweeps):
+        """The scenarios asked for (empty: a plain run of the base case). --robust alone
+        means the base case and every scenario of the sheet."""
+        if not (self.all_scenarios or self.name or self.sweeps or self.robust):
             return []
         sheet = from_sheet(plan)
         if self.name is not None:
@@ -317,7 +322,8 @@ class WhatIfRequest:
                     ]
                 )
             return [named[self.name]]
-        chosen = [Scenario(BASE)] + (sheet if self.all_scenarios else [])
+        from_sheet_too = self.all_scenarios or (self.robust and not self.sweeps)
+        chosen = [Scenario(BASE)] + (sheet if from_sheet_too else [])
         chosen += from_sweeps(plan, self.sweeps) if self.sweeps else []
         names = [s.name for s in chosen]
         if len(set(names)) != len(names):
@@ -352,6 +358,41 @@ def _run_whatif(
         INFEASIBLE: Exit.INFEASIBLE,
         NO_PLAN: Exit.NO_PLAN_IN_TIME,
     }.get(status, Exit.INTERNAL)
+
+
+def _run_robust(
+    path: Path,
+    plan: Plan,
+    options: SolverOptions,
+    scenarios: list[Scenario],
+    out: Path,
+    quiet: bool,
+) -> Exit:
+    err, console = _err(), _out(quiet)
+    result = solve_robust(plan, scenarios, options)
+    print_robust(console, result, plan.settings.currency)
+    for line in result.diagnosis:
+        say(err, "no plan:", "red", f" {line}")
+    tables = dict(result.tables) if result.tables else empty_tables(result.solved)
+    tables["decisions"] = result.decisions()
+    info = run_info(path, plan, options, Outcome(solved=result.solved, diagnosis=result.diagnosis))
+    info["robust"] = {"probabilities": result.probabilities, "plan": result.describe()}
+    write_folder(out, tables, info)
+    console.print(f"wrote {out}/")
+    return _exit_for(result.solved)
+
+
+def _exit_for(solved: Solved) -> Exit:
+    if solved.has_plan:
+        return Exit.OK
+    if solved.status == INFEASIBLE:
+        return Exit.INFEASIBLE
+    if solved.status == NO_PLAN:
+        say(
+            _err(), "the time limit passed before any plan was found", "red", "; raise --time-limit"
+        )
+        return Exit.NO_PLAN_IN_TIME
+    return Exit.INTERNAL
 
 
 def _solver_options(

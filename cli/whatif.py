@@ -16,6 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.robust import Robust
 from optimizer.solve import INFEASIBLE, NO_PLAN
 from optimizer.whatif import FAILED, WhatIf
 
@@ -50,10 +51,8 @@ class Bar:
         self.progress.update(self.tasks[stage], completed=done, running=running, failed=failed)
 
 
-def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
-    """The scenarios side by side, the least-regret plan, the decisions every scenario
-    makes, and where a swept parameter changes the plan."""
-    summary = whatif.tables["summary"]
+def scenario_table(summary: pd.DataFrame, currency: str) -> Table:
+    """summary.csv's rows side by side: status, costs, probability or regret, overrides."""
     table = Table(title=f"Scenarios ({currency}; objective discounted, totals undiscounted)")
     columns = [
         "scenario",
@@ -65,16 +64,20 @@ def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
         "api_usd",
         "edge_usd",
     ]
-    if "worst_regret_usd" in summary:
-        columns.append("worst_regret_usd")
+    columns += [c for c in ("probability", "worst_regret_usd") if c in summary]
     extra = [c for c in summary.columns if "@" in c or c.endswith(("multiplier", "per_kwh"))]
     for name in columns + extra:
-        table.add_column(
-            name.removesuffix("_usd"), justify="left" if name in columns[:2] else "right"
-        )
+        justify = "left" if name in ("scenario", "status") else "right"
+        table.add_column(name.removesuffix("_usd"), justify=justify)
     for values in summary.to_dict("records"):
         table.add_row(*(_cell(values[c]) for c in columns + extra))
-    console.print(table)
+    return table
+
+
+def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
+    """The scenarios side by side, the least-regret plan, the decisions every scenario
+    makes, and where a swept parameter changes the plan."""
+    console.print(scenario_table(whatif.tables["summary"], currency))
     if whatif.least_regret is not None:
         worst = whatif.worst_regret[whatif.least_regret]
         console.print(
@@ -93,6 +96,22 @@ def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
     for run in whatif.runs:
         if run.error:
             console.print(Text(f"scenario {run.scenario.name} failed: {run.error}", style="red"))
+
+
+def print_robust(console: Console, robust: Robust, currency: str) -> None:
+    """Each scenario operated under the shared plan, the expected cost and the plan."""
+    if robust.tables:
+        console.print(scenario_table(robust.tables["summary"], currency))
+    if robust.solved.objective is not None:
+        console.print(
+            Text.assemble(
+                ("Expected cost of the robust plan: ", "bold"),
+                f"{_cell(robust.solved.objective)} {currency} (discounted, by probability)",
+            )
+        )
+    console.print(Text("The plan shared by every scenario:", style="bold"))
+    for line in robust.describe():
+        console.print(f"  {line}")
 
 
 def _cell(value: object) -> str:

@@ -22,10 +22,13 @@ from optimizer.models.variables import Derived, add_variables
 from optimizer.plan import Plan
 
 
-def build_model(plan: Plan, data: ModelData | None = None) -> pyo.ConcreteModel:
-    """The mixed-integer model of ``plan`` (its sets from ``data`` when given)."""
+def build_model(
+    plan: Plan, data: ModelData | None = None, block: pyo.Block | None = None
+) -> pyo.ConcreteModel:
+    """The mixed-integer model of ``plan`` (its sets from ``data`` when given), built in
+    ``block`` when given (one scenario of the robust model) or in a new model."""
     d = data if data is not None else build_data(plan)
-    m = pyo.ConcreteModel(name=plan.source.stem)
+    m = block if block is not None else pyo.ConcreteModel(name=plan.source.stem)
     add_variables(m, d)
     x = Derived(m, d)
     add_demand(m, d)

@@ -82,7 +82,7 @@ SITES_COLUMNS = [
 ]
 
 
-def _clean(x: float | None) -> float:
+def clean(x: float | None) -> float:
     x = 0.0 if x is None else float(x)
     return 0.0 if abs(x) < EPS else x
 
@@ -100,7 +100,7 @@ def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFr
     rows = []
     for key in m.COSTS:
         t, env, category, location, region = key
-        amount = _clean(pyo.value(m.cost[key], exception=False))
+        amount = clean(pyo.value(m.cost[key], exception=False))
         if amount == 0.0:
             continue
         rows.append(
@@ -165,7 +165,7 @@ def assignments(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.
         acc: str | None,
         rack_type: str = "",
     ) -> None:
-        share = _clean(share)
+        share = clean(share)
         if share <= 0:
             return
         hours = d.ah_cap[(w, acc, t)] * share if acc is not None else float("nan")

@@ -82,30 +82,44 @@ def optimize(
     if not solved.has_plan:
         return outcome
     t0 = time.perf_counter()
-    outcome.tables = tables(plan, m, solved, power_shadow_prices(m, compiled, options), scenario)
+    shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
+    outcome.tables = tables(plan, m, solved, shadow, scenario)
     timings["results_seconds"] = time.perf_counter() - t0
     return outcome
 
 
 def power_shadow_prices(
-    m: pyo.ConcreteModel, compiled: Compiled, options: SolverOptions
-) -> dict[tuple[str, int], float]:
-    """USD (discounted) saved by one more kW of power at a site in a period.
+    compiled: Compiled, options: SolverOptions, blocks: dict[str, tuple[pyo.Block, float]]
+) -> dict[str, dict[tuple[str, int], float]]:
+    """USD (discounted) saved by one more kW of power at a site in a period, for each
+    named block (a model, or one scenario of the robust model, with its weight in the
+    objective).
 
     From the LP with the sites opened, the reserved commitments and the edge
     devices fixed at the plan's values and rack purchases made continuous: with
     every integer fixed, a site's power row holds no free variable and its dual
     says nothing.
     """
-    if not hasattr(m, "site_power"):
-        return {}
+    rows = [
+        (name, weight, con)
+        for name, (block, weight) in blocks.items()
+        if hasattr(block, "site_power")
+        for con in block.site_power.values()
+    ]
+    owner = {id(con): (name, weight) for name, weight, con in rows}
+    out: dict[str, dict[tuple[str, int], float]] = {name: {} for name in blocks}
+    if not rows:
+        return out
     duals = fixed_lp_duals(
         compiled,
         options,
-        fix=lambda var: var.parent_component() is not m.buy,
-        rows=m.site_power.values(),
+        fix=lambda var: var.parent_component().local_name != "buy",
+        rows=[con for _, _, con in rows],
     )
-    return {con.index(): results._clean(-dual) for con, dual in duals.items()}
+    for con, dual in duals.items():
+        name, weight = owner[id(con)]
+        out[name][con.index()] = results.clean(-dual / weight)
+    return out
 
 
 def tables(
