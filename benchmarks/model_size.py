@@ -192,7 +192,7 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     from optimizer.models import build_data, build_model
     from optimizer.outputs import write_folder
     from optimizer.run import power_shadow_prices, tables
-    from optimizer.solve import SolverOptions, compile_model, load_values, new_highs, run_highs
+    from optimizer.solve import SolverOptions, compile_model, load_values, run_highs
 
     plan_path = folder / "plan.xlsx"
     generate(plan_path, workloads)
@@ -205,11 +205,10 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     out["build_s"], out["build_rss_mb"] = time.perf_counter() - t, _rss_mb()
     options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=TIME_LIMIT_S)
     t = time.perf_counter()
-    compiled = compile_model(m)
-    h = new_highs(options)
-    h.passModel(compiled.lp)
+    compiled = compile_model(m, options)
+    h = compiled.highs
     out["handoff_s"], out["handoff_rss_mb"] = time.perf_counter() - t, _rss_mb()
-    out["columns"], out["rows"] = compiled.lp.num_col_, compiled.lp.num_row_
+    out["columns"], out["rows"] = h.getNumCol(), h.getNumRow()
     out["integers"] = int(compiled.integer.sum())
     h.writeModel(str(folder / "model.mps"))
     solved, values, _ = run_highs(h, compiled, 0.0, time.perf_counter())
@@ -221,7 +220,7 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     load_values(compiled, values)
     out["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    shadow = power_shadow_prices(m, compiled, options)
+    shadow = power_shadow_prices(compiled, options, {"base": (m, 1.0)})["base"]
     out["shadow_lp_s"] = time.perf_counter() - t
     t = time.perf_counter()
     result = tables(plan, m, solved, shadow, "base")

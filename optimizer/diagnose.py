@@ -15,11 +15,10 @@ import time
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
 from optimizer.models import ModelData
 from optimizer.plan import Plan
-from optimizer.solve import SolverOptions, compile_model, new_highs, run_highs
+from optimizer.solve import Compiled, SolverOptions, new_highs, run_highs
 
 TOLERANCE = 1e-6
 
@@ -110,14 +109,13 @@ RELAXABLE = {
 }
 
 
-def elastic(m: pyo.ConcreteModel, plan: Plan, options: SolverOptions) -> tuple[list[str], str]:
+def elastic(compiled: Compiled, plan: Plan, options: SolverOptions) -> tuple[list[str], str]:
     """The smallest relaxation of demand and limits that makes a plan exist.
 
     Returns the relaxations in words (empty when none was found) and the
     elastic model's solver status.
     """
-    compiled = compile_model(m)
-    lp = compiled.lp
+    lp = compiled.highs.getLp()
     n = lp.num_col_
     labels = plan.periods.set_index("period")["label"].to_dict()
     slack_rows, weights, signs = [], [], []

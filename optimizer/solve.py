@@ -60,17 +60,22 @@ class SolverOptions:
 
 @dataclass
 class Compiled:
-    """The model as matrices, with the Pyomo objects behind each row and column."""
+    """The model handed to HiGHS, with the Pyomo objects behind each row and column.
 
-    lp: highspy.HighsLp
+    ``highs`` holds the only copy of the matrices; ``highs.getLp()`` gives one to
+    change (fixed_lp_duals, the elastic diagnosis) without touching it.
+    """
+
+    highs: highspy.Highs
     columns: list[pyo.Var]
     rows: list[tuple[pyo.Constraint, int]]
     integer: np.ndarray
     objective_scale: float = 1.0  # HiGHS sees the objective times this; undone on the way back
 
 
-def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
-    """The standard-form matrices of ``m`` as a HiGHS LP (names only when asked: slow)."""
+def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = False) -> Compiled:
+    """``m`` compiled to standard-form matrices and passed to a new HiGHS instance (row and
+    column names only when asked: they are slow)."""
     repn = LinearStandardFormCompiler().write(m, mixed_form=True)
     columns = repn.columns
     n, k = len(columns), len(repn.rows)
@@ -105,8 +110,10 @@ def compile_model(m: pyo.ConcreteModel, names: bool = False) -> Compiled:
     if names:
         lp.col_names_ = _file_names(v.name for v in columns)
         lp.row_names_ = _file_names(c.name for c, _ in repn.rows)
+    h = new_highs(options)
+    h.passModel(lp)
     return Compiled(
-        lp=lp,
+        highs=h,
         columns=list(columns),
         rows=list(repn.rows),
         integer=integer,
@@ -246,13 +253,11 @@ def load_values(compiled: Compiled, values: np.ndarray) -> None:
 def solve(m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None = None) -> Solved:
     """Solve ``m`` with HiGHS; load the plan into its variables when there is one."""
     started = time.perf_counter()
-    compiled = compile_model(m, names=write_model is not None)
-    h = new_highs(options)
-    h.passModel(compiled.lp)
+    compiled = compile_model(m, options, names=write_model is not None)
     if write_model is not None:
-        h.writeModel(str(write_model))
+        compiled.highs.writeModel(str(write_model))
     handoff = time.perf_counter() - started
-    solved, values, _ = run_highs(h, compiled, handoff, started)
+    solved, values, _ = run_highs(compiled.highs, compiled, handoff, started)
     if values is not None:
         load_values(compiled, values)
     return solved, compiled
@@ -267,11 +272,10 @@ def fixed_lp_duals(
     """Row duals of the LP with the integer columns for which ``fix`` holds fixed at their
     solution values and every other integer made continuous.
 
-    The model's variables must hold a solution; ``compiled`` is changed (its
-    bounds and integrality). Returns dual by constraint data object for the rows
-    in ``rows`` (USD per unit of the row's right-hand side).
+    The model's variables must hold a solution. Returns dual by constraint data
+    object for the rows in ``rows`` (USD per unit of the row's right-hand side).
     """
-    lp = compiled.lp
+    lp = compiled.highs.getLp()
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
     for j, var in enumerate(compiled.columns):
         if compiled.integer[j] and fix(var):
