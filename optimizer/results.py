@@ -13,6 +13,7 @@ from collections import defaultdict
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimizer.columns import names
 from optimizer.models import CATEGORIES, ModelData
 from optimizer.plan import Plan
 from optimizer.solve import Solved
@@ -20,66 +21,11 @@ from optimizer.solve import Solved
 ENVIRONMENTS = ("onprem", "cloud", "api", "edge")
 EPS = 1e-9
 
-SUMMARY_COLUMNS = [
-    "scenario",
-    "status",
-    "objective_usd",
-    "total_cost_usd",
-    "onprem_usd",
-    "cloud_usd",
-    "api_usd",
-    "edge_usd",
-    "mip_gap",
-    "solve_seconds",
-]
-COSTS_COLUMNS = [
-    "scenario",
-    "period",
-    "period_start",
-    "period_end",
-    "environment",
-    "category",
-    "cost_type",
-    "location",
-    "region",
-    "amount_usd",
-    "discounted_usd",
-]
-RACKS_COLUMNS = [
-    "scenario",
-    "site",
-    "region",
-    "rack_type",
-    "period",
-    "period_start",
-    "bought",
-    "installed",
-]
-ASSIGNMENTS_COLUMNS = [
-    "scenario",
-    "workload",
-    "period",
-    "period_start",
-    "environment",
-    "location",
-    "region",
-    "share",
-    "demand",
-    "accelerator_hours",
-    "rack_type",
-]
-SITES_COLUMNS = [
-    "scenario",
-    "site",
-    "period",
-    "open",
-    "power_used_kw",
-    "power_capacity_kw",
-    "cooling_air_used_kw",
-    "cooling_liquid_used_kw",
-    "slots_used",
-    "power_shadow_price_usd_per_kw",
-]
+SUMMARY_COLUMNS = names("summary")
+COSTS_COLUMNS = names("costs")
+RACKS_COLUMNS = names("racks")
+ASSIGNMENTS_COLUMNS = names("assignments")
+SITES_COLUMNS = names("sites")
 
 
 def clean(x: float | None) -> float:

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer import results
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
+from optimizer.models.objective import add_objective
 from optimizer.models.stages import FirstStage, fix_first_stage
+from optimizer.models.variables import Derived
 from optimizer.plan import Plan
-from optimizer.solve import INFEASIBLE, Compiled, Solved, SolverOptions, fixed_lp_duals, solve
+from optimizer.scenarios import Scenario, apply
+from optimizer.solve import (
+    INFEASIBLE,
+    Compiled,
+    Solved,
+    SolverOptions,
+    compile_model,
+    fixed_lp_duals,
+    load_values,
+    run_highs,
+    set_objective,
+    solve,
+)
 
 
 @dataclass
@@ -85,6 +101,52 @@ def optimize(
     shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
     outcome.tables = tables(plan, m, solved, shadow, scenario)
     timings["results_seconds"] = time.perf_counter() - t0
+    return outcome
+
+
+@dataclass
+class _Warm:
+    """The model a worker built for a plan, kept for scenarios that change only prices."""
+
+    plan: weakref.ref[Plan]
+    model: pyo.ConcreteModel
+    compiled: Compiled
+    values: np.ndarray | None = None
+
+
+_warm: _Warm | None = None  # one per process: a Dask worker runs one task at a time
+
+
+def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Outcome | None:
+    """Solve a scenario that changes only prices by changing the objective of the model
+    built for ``plan`` (built on first use in this process), warm-started from the last
+    solution. None when the plan has no model to reuse (no allowed option somewhere)."""
+    global _warm
+    t0 = time.perf_counter()
+    if _warm is None or _warm.plan() is not plan:
+        _warm = None
+        base = build_data(plan)
+        if no_option_reasons(plan, base) or installed_over_limits(base):
+            return None
+        m = build_model(plan, base)
+        _warm = _Warm(weakref.ref(plan), m, compile_model(m, options))
+    m, compiled = _warm.model, _warm.compiled
+    data = build_data(apply(plan, scenario))
+    for name in ("total_cost", "cost", "COSTS"):
+        m.del_component(name)
+    add_objective(m, data, Derived(m, data))
+    m.data = data
+    set_objective(compiled, m.total_cost, _warm.values)
+    timings = {"build_seconds": time.perf_counter() - t0}
+    solved, values, _ = run_highs(compiled.highs, compiled, 0.0, time.perf_counter())
+    timings["solve_seconds"] = solved.seconds
+    outcome = Outcome(solved=solved, timings=timings, model=m)
+    if values is None:
+        return outcome
+    _warm.values = values
+    load_values(compiled, values)
+    shadow = power_shadow_prices(compiled, options, {scenario.name: (m, 1.0)})[scenario.name]
+    outcome.tables = tables(plan, m, solved, shadow, scenario.name)
     return outcome
 
 

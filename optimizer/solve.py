@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from pyomo.repn.standard_repn import generate_standard_repn
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.()]")
 
@@ -261,6 +262,25 @@ def solve(m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None
     if values is not None:
         load_values(compiled, values)
     return solved, compiled
+
+
+def set_objective(
+    compiled: Compiled, objective: pyo.Objective, start: np.ndarray | None = None
+) -> None:
+    """Give HiGHS a new objective over the same columns (and a solution to start from)."""
+    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
+    column = {id(v): j for j, v in enumerate(compiled.columns)}
+    n = len(compiled.columns)
+    cost = np.zeros(n)
+    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        cost[column[id(var)]] += coef
+    scale = objective_scale(cost)
+    compiled.objective_scale = scale
+    h = compiled.highs
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost * scale)
+    h.changeObjectiveOffset(float(repn.constant) * scale)
+    if start is not None:
+        h.setSolution(n, np.arange(n, dtype=np.int32), start)
 
 
 def fixed_lp_duals(

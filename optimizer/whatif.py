@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer import results
+from optimizer.columns import names
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
-from optimizer.run import optimize
+from optimizer.run import optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.solve import Solved, SolverOptions
 
@@ -52,9 +53,28 @@ class ScenarioRun:
 
 
 def solve_scenario(
-    plan: Plan, scenario: Scenario, options: SolverOptions, fixed: FirstStage | None = None
+    plan: Plan,
+    scenario: Scenario,
+    options: SolverOptions,
+    fixed: FirstStage | None = None,
+    reuse: bool = True,
 ) -> ScenarioRun:
-    """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan."""
+    """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan.
+
+    A scenario that changes only prices reuses the model this worker built for the
+    plan, with only its objective changed and the last solution as a start
+    (``reuse=False`` rebuilds it, for the benchmark's comparison).
+    """
+    if fixed is None and reuse and scenario.prices_only:
+        outcome = resolve_prices(plan, scenario, options)
+        if outcome is not None:
+            return ScenarioRun(
+                scenario=scenario,
+                solved=outcome.solved,
+                tables=outcome.tables,
+                diagnosis=outcome.diagnosis,
+                plan=first_stage(outcome.model) if outcome.solved.has_plan else None,
+            )
     outcome = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
     keep = outcome.model is not None and outcome.solved.has_plan and fixed is None
     return ScenarioRun(
@@ -178,16 +198,7 @@ def summary(runs: list[ScenarioRun]) -> pd.DataFrame:
     return frame[results.SUMMARY_COLUMNS + extra]
 
 
-DECISIONS_COLUMNS = [
-    "scenario",
-    "site",
-    "open",
-    "rack_type",
-    "racks_at_end",
-    "offer",
-    "reserved_block",
-    "reserved_accelerators",
-]
+DECISIONS_COLUMNS = names("decisions")
 
 
 def decisions(runs: list[ScenarioRun]) -> pd.DataFrame:
@@ -227,7 +238,7 @@ def decisions(runs: list[ScenarioRun]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DECISIONS_COLUMNS)
 
 
-REGRET_COLUMNS = ["scenario", "operated_under", "status", "cost_usd", "optimum_usd", "regret_usd"]
+REGRET_COLUMNS = names("regret")
 
 
 def regret(runs: list[ScenarioRun], crossed: dict[tuple[str, str], ScenarioRun]) -> pd.DataFrame:

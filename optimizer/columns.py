@@ -1,0 +1,149 @@
+"""Every output column with its unit and meaning: the one place that results.py, the
+`columns` sheet of results.xlsx and docs/outputs.md take them from."""
+
+from __future__ import annotations
+
+Column = tuple[str, str, str]  # name, unit, meaning
+
+OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "summary": (
+        ("scenario", "", "scenario name"),
+        (
+            "status",
+            "",
+            "`optimal`; `time_limit` (the best plan found when the time limit passed, within "
+            "`mip_gap`); `no_plan` (time limit, no plan found); `infeasible`; `failed` (its "
+            "worker died twice); `error`",
+        ),
+        (
+            "objective_usd",
+            "USD, discounted",
+            "the objective: the sum of costs.csv's `discounted_usd`",
+        ),
+        ("total_cost_usd", "USD", "the sum of costs.csv's `amount_usd` (undiscounted)"),
+        ("onprem_usd", "USD", "undiscounted cost of the on-prem environment"),
+        ("cloud_usd", "USD", "undiscounted cost of cloud offers"),
+        ("api_usd", "USD", "undiscounted cost of token APIs"),
+        ("edge_usd", "USD", "undiscounted cost of edge devices"),
+        (
+            "mip_gap",
+            "fraction",
+            "relative gap between the plan and the best bound (0 for optimal within tolerance)",
+        ),
+        ("solve_seconds", "s", "time spent in HiGHS"),
+    ),
+    "costs": (
+        ("scenario", "", "scenario name"),
+        ("period", "", "period number, 0 at `start_date`"),
+        ("period_start", "date", "first day of the period"),
+        ("period_end", "date", "last day of the period"),
+        ("environment", "", "`onprem`, `cloud`, `api` or `edge`"),
+        (
+            "category",
+            "",
+            "`rack_capex`, `site_build`, `site_opex`, `rack_opex`, `energy`, `cloud_on_demand`, "
+            "`cloud_spot`, `cloud_reserved`, `api`, `edge_capex`, `edge_opex`, `residual_value`",
+        ),
+        (
+            "cost_type",
+            "",
+            "`capex` (rack_capex, site_build, edge_capex, residual_value) or `opex` (the rest)",
+        ),
+        ("location", "", "the site, cloud offer, API or edge device type"),
+        ("region", "", "its region (an edge device's is its workload's region)"),
+        ("amount_usd", "USD", "cash in the period; residual value is negative (a credit)"),
+        ("discounted_usd", "USD, discounted", "`amount_usd` discounted to `start_date`"),
+    ),
+    "racks": (
+        ("scenario", "", "scenario name"),
+        ("site", "", "site id"),
+        ("region", "", "the site's region"),
+        ("rack_type", "", "rack type id"),
+        ("period", "", "period number"),
+        ("period_start", "date", "first day of the period"),
+        ("bought", "racks", "racks bought (ordered and paid for) in the period"),
+        (
+            "installed",
+            "racks",
+            "racks standing in the period: those in `installed` plus purchases delivered by then",
+        ),
+    ),
+    "assignments": (
+        ("scenario", "", "scenario name"),
+        ("workload", "", "workload id"),
+        ("period", "", "period number"),
+        ("period_start", "date", "first day of the period"),
+        ("environment", "", "`onprem`, `cloud`, `api` or `edge`"),
+        ("location", "", "site, cloud offer, API or edge device type"),
+        ("region", "", "its region"),
+        ("share", "fraction", "share of the workload's demand in the period served there"),
+        (
+            "demand",
+            "the workload's `demand_unit`",
+            "that share of the demand (million tokens a day, or H100-hours a month)",
+        ),
+        (
+            "accelerator_hours",
+            "accelerator-hours",
+            "accelerator-hours held for it in the period (× `peak_factor` for inference); "
+            "blank for APIs",
+        ),
+        ("rack_type", "", "for on-prem, the rack type; blank otherwise"),
+    ),
+    "sites": (
+        ("scenario", "", "scenario name"),
+        ("site", "", "site id"),
+        ("period", "", "period number"),
+        ("open", "0/1", "the site is open (built, or existing)"),
+        ("power_used_kw", "kW", "IT power of the racks standing"),
+        ("power_capacity_kw", "kW", "the site's power capacity"),
+        ("cooling_air_used_kw", "kW", "heat of air-cooled racks"),
+        ("cooling_liquid_used_kw", "kW", "heat of liquid-cooled racks"),
+        ("slots_used", "racks", "racks standing"),
+        (
+            "power_shadow_price_usd_per_kw",
+            "USD per kW, discounted",
+            "cost saved by one more kW of power capacity at the site in the period (see "
+            "[formulation.md](formulation.md#solving)); 0 where power does not bind",
+        ),
+    ),
+    "decisions": (
+        ("scenario", "", "the scenario whose plan it is (`robust` for the plan of --robust)"),
+        ("site", "", "site id (blank on a reserved-capacity row)"),
+        ("open", "0/1", "the site is open at the horizon's end"),
+        ("rack_type", "", "rack type id (blank for an open site without racks)"),
+        ("racks_at_end", "racks", "racks standing at the site in the last period"),
+        ("offer", "", "reserved cloud offer (blank on a site row)"),
+        ("reserved_block", "", "term block of the commitment, 0 from period 0"),
+        ("reserved_accelerators", "accelerators", "accelerators committed for the block"),
+    ),
+    "regret": (
+        ("scenario", "", "the scenario whose plan (sites, racks, reserved capacity) is held fixed"),
+        ("operated_under", "", "the scenario it is operated under"),
+        ("status", "", "as in summary.csv: `infeasible` when the plan cannot serve that scenario"),
+        ("cost_usd", "USD, discounted", "the plan's objective under that scenario"),
+        ("optimum_usd", "USD, discounted", "that scenario's own optimum (its summary objective)"),
+        ("regret_usd", "USD, discounted", "cost_usd − optimum_usd"),
+    ),
+}
+
+# Columns summary.csv adds for scenario runs, after its own.
+SUMMARY_EXTRAS: tuple[Column, ...] = (
+    ("probability", "fraction", "with --robust: the scenario's probability"),
+    (
+        "worst_regret_usd",
+        "USD, discounted",
+        "the largest regret of this scenario's plan under any scenario (regret.csv)",
+    ),
+    ("least_regret", "True/False", "this scenario's plan has the least worst-case regret"),
+    (
+        "PARAMETER or PARAMETER@TARGET",
+        "the parameter's unit",
+        "one column per overridden parameter: the scenario's value",
+    ),
+)
+
+
+def names(table: str) -> list[str]:
+    """The columns of an output table, in order."""
+    return [name for name, _, _ in OUTPUT_COLUMNS[table]]
