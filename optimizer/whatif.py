@@ -280,16 +280,16 @@ def common_decisions(table: pd.DataFrame, scenarios: list[str]) -> list[str]:
         return []
     keys: dict[str, set[str]] = {}
     for row in table.itertuples(index=False):
+        mine = keys.setdefault(row.scenario, set())
         if isinstance(row.offer, str):
-            text = (
+            mine.add(
                 f"reserve {int(row.reserved_accelerators)} accelerators of {row.offer} "
                 f"(block {int(row.reserved_block)})"
             )
-        elif isinstance(row.rack_type, str):
-            text = f"{int(row.racks_at_end)} racks of {row.rack_type} at {row.site}"
-        else:
-            text = f"open {row.site}"
-        keys.setdefault(row.scenario, set()).add(text)
+            continue
+        mine.add(f"open {row.site}")
+        if isinstance(row.rack_type, str):
+            mine.add(f"{int(row.racks_at_end)} racks of {row.rack_type} at {row.site}")
     if set(keys) != set(scenarios):
         return []
     return sorted(set.intersection(*keys.values()))
