@@ -7,6 +7,10 @@ import re
 import sys
 from pathlib import Path
 
+import click
+
+from optimizer.cli import main as command
+
 from . import xlsx
 from .columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS
 from .schema import SETTINGS, SHEETS, Column
@@ -113,10 +117,27 @@ def render_outputs(text: str) -> str:
     return _BLOCK.sub(table, text)
 
 
+def render_cli() -> str:
+    """docs/cli-reference.md: `optimize --help`, as click prints it."""
+    context = click.Context(
+        command, info_name="optimize", terminal_width=100, max_content_width=100
+    )
+    return (
+        HEADER.replace("optimizer/schema.py", "cli/__init__.py")
+        + "\n# Command-line reference\n\nThe options of `optimize`, as `optimize --help` "
+        "prints them. [cli.md](cli.md) says more about each, the exit codes and the output.\n\n"
+        "```text\n" + command.get_help(context) + "\n```\n"
+    )
+
+
 def render_all(docs: Path = DOCS) -> dict[str, str]:
     """Generated file (relative to docs/) -> its current text."""
     outputs = (docs / "outputs.md").read_text(encoding="utf-8")
-    return {"inputs.md": render_inputs(), "outputs.md": render_outputs(outputs)}
+    return {
+        "inputs.md": render_inputs(),
+        "outputs.md": render_outputs(outputs),
+        "cli-reference.md": render_cli(),
+    }
 
 
 def main(argv: list[str]) -> int:

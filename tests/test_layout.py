@@ -27,7 +27,7 @@ def test_mapped_packages_import():
     assert optimizer.models.__doc__ and callable(optimizer.cli.main)
 
 
-@pytest.mark.parametrize("name", ["inputs.md", "outputs.md"])
+@pytest.mark.parametrize("name", ["inputs.md", "outputs.md", "cli-reference.md"])
 def test_generated_docs_are_current(name):
     """Regenerate with `python -m optimizer.docs`."""
     assert (ROOT / "docs" / name).read_text(encoding="utf-8") == render_all(ROOT / "docs")[name]
