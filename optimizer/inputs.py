@@ -654,17 +654,21 @@ SCENARIO_TARGETS: dict[str, tuple[str, ...]] = {
 
 def _target_kinds(tables: dict[str, pd.DataFrame], parameter: str) -> dict[str, set[str]]:
     """For one parameter: kind of target -> the ids of that kind it may name."""
-    regions = set(tables["regions"]["region"])
+    site_regions = set(tables["sites"]["region"])
     if parameter.startswith("cloud"):
-        providers = set(tables["cloud"]["provider"])
-        regions = set(tables["cloud"]["region"])
+        providers, regions = set(tables["cloud"]["provider"]), set(tables["cloud"]["region"])
     elif parameter.startswith("api"):
-        providers = set(tables["apis"]["provider"])
-        regions = set(tables["apis"]["region"])
-    else:
+        providers, regions = set(tables["apis"]["provider"]), set(tables["apis"]["region"])
+    elif parameter == "demand_multiplier":
+        providers, regions = set(), set(tables["workloads"]["user_region"])
+    elif parameter == "power_capacity_multiplier":
+        providers, regions = set(), site_regions
+    else:  # power prices reach a region's sites and the edge devices of its workloads
         providers = set()
-    if parameter == "demand_multiplier":
-        regions = set(tables["workloads"]["user_region"])
+        edge_regions = (
+            set(tables["workloads"]["user_region"]) if not tables["edge"].empty else set()
+        )
+        regions = site_regions | edge_regions
     pools = {
         "region": regions,
         "site": set(tables["sites"]["site"]),

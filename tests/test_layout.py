@@ -76,3 +76,20 @@ def test_every_output_table_is_documented():
     text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
     for name in [*OUTPUT_COLUMNS, "summary_extras"]:
         assert f"<!-- columns: {name} -->" in text, name
+
+
+def test_every_package_folder_is_installed():
+    """Each folder with an __init__.py is listed in pyproject.toml's packages (a plain
+    `pip install .` installs nothing else)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {
+        str(init.parent.relative_to(ROOT))
+        for top in ("optimizer", "models", "cli")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    mapped = {
+        config["package-dir"].get(name, name.replace(".", "/")) for name in config["packages"]
+    }
+    assert folders == mapped
