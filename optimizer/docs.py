@@ -120,7 +120,11 @@ def render_outputs(text: str) -> str:
 def render_cli() -> str:
     """docs/cli-reference.md: `optimize --help`, as click prints it."""
     context = click.Context(
-        command, info_name="optimize", terminal_width=100, max_content_width=100
+        command,
+        info_name="optimize",
+        terminal_width=100,
+        max_content_width=100,
+        **command.context_settings,
     )
     return (
         HEADER.replace("optimizer/schema.py", "cli/__init__.py")
