@@ -11,6 +11,10 @@ from optimizer.plan import Plan
 from optimizer.run import Outcome
 
 
+def _years(n: float) -> str:
+    return f"{n:g} year" + ("" if n == 1 else "s")
+
+
 def _usd(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -24,7 +28,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         costs = outcome.tables["costs"]
         console.print(
             Text.assemble(
-                (f"Total cost over {plan.settings.horizon_years:g} years: ", "bold"),
+                (f"Total cost over {_years(plan.settings.horizon_years)}: ", "bold"),
                 f"{_usd(costs['amount_usd'].sum())} {currency} "
                 f"({_usd(costs['discounted_usd'].sum())} {currency} discounted to "
                 f"{plan.settings.start_date})",

@@ -97,6 +97,33 @@ def installed_over_limits(d: ModelData) -> list[str]:
     return out
 
 
+def _too_early(d: ModelData, w: str, t: int, labels: dict[int, str]) -> str:
+    """Why on-prem cannot serve a workload yet in period t, when only racks could: no rack
+    can stand there by then, for the site's build and the rack's delivery lead times."""
+    if any(key[0] == w and key[-1] == t for index in (d.cloud, d.api, d.edge) for key in index):
+        return ""
+    pairs = {(s, k) for w2, s, k, t2 in d.onprem if w2 == w and t2 == t}
+    if not pairs:
+        return ""
+    arrivals: dict[tuple[str, str], int] = {}
+    for (s, k, _), when in d.delivered.items():
+        if (s, k) in pairs:
+            arrivals[(s, k)] = min(when, arrivals.get((s, k), when))
+    for pair in pairs:
+        if d.installed0.get(pair):
+            arrivals[pair] = 0
+    if arrivals and min(arrivals.values()) <= t:
+        return ""
+    if not arrivals:
+        return " (no rack that could serve it can be delivered inside the horizon)"
+    (s, k), first = min(arrivals.items(), key=lambda item: item[1])
+    return (
+        f" (only racks could serve it, and none can stand by then: the earliest is {k} at {s} "
+        f"in {labels[first]}, after build_lead_periods {d.site[s]['build_lead_periods']} and "
+        f"lead_time_periods {d.rack[k]['lead_time_periods']})"
+    )
+
+
 # row family -> (message, unit, sign of the slack column in the row)
 RELAXABLE = {
     "demand_met": "less demand",
@@ -109,7 +136,9 @@ RELAXABLE = {
 }
 
 
-def elastic(compiled: Compiled, plan: Plan, options: SolverOptions) -> tuple[list[str], str]:
+def elastic(
+    compiled: Compiled, plan: Plan, data: ModelData, options: SolverOptions
+) -> tuple[list[str], str]:
     """The smallest relaxation of demand and limits that makes a plan exist.
 
     Returns the relaxations in words (empty when none was found) and the
@@ -152,23 +181,42 @@ def elastic(compiled: Compiled, plan: Plan, options: SolverOptions) -> tuple[lis
     solved, values, _ = run_highs(h, compiled, 0.0, time.perf_counter())
     if values is None:
         return [], solved.status
-    out = []
+    found: list[tuple[str, str, int]] = []  # what, why, period
     for j, i in enumerate(slack_rows):
         amount = float(values[n + j])
         if amount <= TOLERANCE:
             continue
         con = compiled.rows[i][0]
         family = con.parent_component().local_name
-        index = con.index()
-        where, t = (index[0], index[1])
-        when = labels[t]
+        where, t = con.index()[0], con.index()[1]
         if family == "demand_met":
-            out.append(f"workload {where} needs {amount:.0%} less demand in {when}")
-        elif family in ("cloud_quota",):
+            what = f"workload {where} needs {amount:.0%} less demand"
+            found.append((what, _too_early(data, where, t, labels), t))
+        elif family == "cloud_quota":
             extra = amount / float(plan.settings.hours_per_period)
-            out.append(f"cloud offer {where} needs {_fmt(extra)} {RELAXABLE[family]} in {when}")
+            found.append((f"cloud offer {where} needs {_fmt(extra)} {RELAXABLE[family]}", "", t))
         elif family == "api_limit":
-            out.append(f"API {where} needs {_fmt(amount)} {RELAXABLE[family]} in {when}")
+            found.append((f"API {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
         else:
-            out.append(f"site {where} needs {_fmt(amount)} {RELAXABLE[family]} in {when}")
-    return out, solved.status
+            found.append((f"site {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
+    return _in_periods(found, labels), solved.status
+
+
+def _in_periods(found: list[tuple[str, str, int]], labels: dict[int, str]) -> list[str]:
+    """One line per change and run of consecutive periods: '... in 2027-Q1 to 2029-Q4'."""
+    periods: dict[tuple[str, str], list[int]] = {}
+    for what, why, t in found:
+        periods.setdefault((what, why), []).append(t)
+    lines = []
+    for (what, why), ts in periods.items():
+        ts = sorted(ts)
+        start = prev = ts[0]
+        for t in [*ts[1:], None]:
+            if t is not None and t == prev + 1:
+                prev = t
+                continue
+            span = labels[start] if start == prev else f"{labels[start]} to {labels[prev]}"
+            lines.append((start, f"{what} in {span}{why}"))
+            if t is not None:
+                start = prev = t
+    return [line for _, line in sorted(lines)]

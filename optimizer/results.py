@@ -20,6 +20,7 @@ from optimizer.solve import Solved
 
 ENVIRONMENTS = ("onprem", "cloud", "api", "edge")
 EPS = 1e-9
+CASH_EPS = 1e-6  # USD: a cost entry smaller than this is the solver's rounding, not cash
 
 SUMMARY_COLUMNS = names("summary")
 COSTS_COLUMNS = names("costs")
@@ -47,7 +48,7 @@ def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFr
     for key in m.COSTS:
         t, env, category, location, region = key
         amount = clean(pyo.value(m.cost[key], exception=False))
-        if amount == 0.0:
+        if abs(amount) < CASH_EPS:
             continue
         rows.append(
             (

@@ -90,7 +90,7 @@ def optimize(
     outcome = Outcome(solved=solved, timings=timings, model=m)
     if solved.status == INFEASIBLE and fixed is None:
         t0 = time.perf_counter()
-        outcome.diagnosis, _ = elastic(compiled, plan, options)
+        outcome.diagnosis, _ = elastic(compiled, plan, data, options)
         if not outcome.diagnosis:
             outcome.diagnosis = ["no relaxation of demand or limits was found in time"]
         timings["diagnosis_seconds"] = time.perf_counter() - t0

@@ -245,8 +245,10 @@ def scaling_warnings(log: list[str]) -> tuple[str, ...]:
 
 
 def load_values(compiled: Compiled, values: np.ndarray) -> None:
-    """Put the solution into the Pyomo variables (integers rounded)."""
+    """Put the solution into the Pyomo variables (integers rounded, and values within
+    1e-9 of zero, the solver's leftovers, made zero)."""
     values = np.where(compiled.integer, np.round(values), values)
+    values = np.where(np.abs(values) < 1e-9, 0.0, values)
     for var, x in zip(compiled.columns, values.tolist(), strict=True):
         var.set_value(x, skip_validation=True)
 
