@@ -29,6 +29,14 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -174,6 +182,15 @@ class _View:
     def has_plan(self) -> bool:
         return self.summary_row.get("status") in HAS_PLAN
 
+    def short_names(self) -> tuple[str, dict[str, str]]:
+        """For a sweep of one parameter: its name, and each swept scenario's value as a
+        short column heading (the other scenarios keep their names)."""
+        sweeps = self.sweeps()
+        if len(sweeps) != 1:
+            return "", {}
+        column, chosen = sweeps[0]
+        return column, {str(r["scenario"]): f"{r['_x']:g}" for r in chosen.to_dict("records")}
+
     def sweeps(self) -> list[tuple[str, pd.DataFrame]]:
         """Each overridden parameter with numeric values in two scenarios or more: the
         summary rows that set it, in order of its value."""
@@ -265,21 +282,26 @@ def _money(value: object) -> str:
     x = _number(value)
     if x is None:
         return "n/a" if isinstance(value, float) and math.isinf(value) else "–"
-    return f"{x:,.0f}"
+    return f"{x:,.0f}" if abs(x) >= 0.5 else "0"
 
 
-def _compact(value: float, step: float | None = None) -> str:
-    """1.25M, 350k: for axes."""
-    scale = max(abs(value), abs(step or 0.0))
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if scale >= div:
+def _axis_labels(ticks: Sequence[float]) -> list[str]:
+    """Tick labels sharing one unit: 0, 500k, 1.0M; plain digits where the steps are too
+    fine for a unit (2,211,500 and 2,212,000 rather than 2.212M twice)."""
+    if not ticks:
+        return []
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(ticks[0]) or 1.0
+    scale = max(abs(t) for t in ticks)
+    div, suffix = 1.0, ""
+    for d, s in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if scale >= d:
+            div, suffix = d, s
             break
-    else:
+    digits = max(0, -math.floor(math.log10(step / div) + 1e-9))
+    if digits > 2:
         div, suffix = 1.0, ""
-    digits = 0
-    if step:
-        digits = max(0, min(3, -math.floor(math.log10(step / div) + 1e-9)))
-    return f"{value / div:,.{digits}f}{suffix}"
+        digits = max(0, -math.floor(math.log10(step) + 1e-9))
+    return ["0" if t == 0 else f"{t / div:,.{digits}f}{suffix}" for t in ticks]
 
 
 def _plain(value: object) -> str:
@@ -385,11 +407,11 @@ def _site_cap(view: _View, site: str, used_column: str) -> tuple[str, list[float
 
 # --- results.xlsx ------------------------------------------------------------------------
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="0F2A44"))
-TITLE_FONT = Font(bold=True, size=13)
-NOTE_FONT = Font(italic=True, color="555555")
+TITLE_FONT = Font(name="Calibri", bold=True, size=13)
+BOLD_FONT = Font(name="Calibri", bold=True)
 
 
 def _units(table: str) -> dict[str, str]:
@@ -478,7 +500,7 @@ def _width(name: str, series: pd.Series, fmt: str | None) -> float:
     body = 0
     sample = series.iloc[:2000]
     if fmt == "yyyy-mm-dd":
-        body = 10
+        body = 11
     elif fmt is not None or pd.api.types.is_numeric_dtype(series):
         numbers = pd.to_numeric(sample, errors="coerce").abs()
         biggest = numbers[np.isfinite(numbers)].max() if numbers.notna().any() else 0.0
@@ -516,7 +538,7 @@ def _table_sheet(ws: WriteOnlyWorksheet, table: str, frame: pd.DataFrame) -> Non
 
 
 def _columns_sheet(ws: WriteOnlyWorksheet, view: _View, tables: list[str]) -> None:
-    widths = {"A": 14, "B": 34, "C": 24, "D": 110}
+    widths = {"A": 14, "B": 34, "C": 28, "D": 100}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
@@ -594,15 +616,41 @@ class _Charts:
     notes: list[str] = field(default_factory=list)
 
     def add(self, block: _Block) -> _Block:
-        block.first = (self.blocks[-1].last + 3) if self.blocks else 2
+        # a blank row, the block's title, then its header row
+        block.first = (self.blocks[-1].last + 3) if self.blocks else 3
         self.blocks.append(block)
         return block
 
 
+def _title(text: str) -> Title:
+    """A chart title in 12 pt bold (openpyxl's default is 18 pt, too big for a grid)."""
+    font = CharacterProperties(sz=1200, b=True)
+    run = RegularTextRun(rPr=font, t=_text(text)[:250])
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[run])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def _paint(chart: ChartBase, colors: Sequence[str | None], line: bool = False) -> None:
+    """Series colours as in report.html; lines straight, not smoothed."""
+    for series, color in zip(chart.series, colors, strict=False):
+        if line:
+            series.smooth = False
+        if color is None:
+            continue
+        hex_color = color.lstrip("#").upper()
+        if line:
+            series.graphicalProperties.line.solidFill = hex_color
+            series.graphicalProperties.line.width = 22000
+        else:
+            series.graphicalProperties.solidFill = hex_color
+            series.graphicalProperties.line.solidFill = hex_color
+
+
 def _style(chart: ChartBase, title: str, y_title: str, y_format: str, x_title: str = "") -> None:
-    chart.title = title
+    chart.title = _title(title)
     chart.width = 16
     chart.height = 8
+    chart.x_axis.tickLblPos = "low"  # below the plot, not on a zero line with bars below it
     chart.legend.position = "b"
     chart.y_axis.title = y_title
     chart.y_axis.numFmt = y_format
@@ -621,6 +669,7 @@ def _bars(
     stacked: bool,
     y_format: str = "#,##0",
     columns: tuple[int, int] | None = None,
+    colors: Sequence[str | None] = (),
 ) -> BarChart:
     chart = BarChart()
     chart.type = "col"
@@ -634,6 +683,7 @@ def _bars(
     )
     chart.set_categories(Reference(data_ws, min_col=1, min_row=block.first + 1, max_row=block.last))
     _style(chart, title, y_title, y_format)
+    _paint(chart, colors)
     return chart
 
 
@@ -656,23 +706,35 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
                 [[view.label(p), *map(float, pivot.loc[p])] for p in pivot.index],
             )
         )
-        chart = _bars(data_ws, block, f"Cost per period by category ({name})", money, True)
+        colors = list(_category_colors(map(str, pivot.columns)).values())
+        chart = _bars(
+            data_ws, block, f"Cost per period by category ({name})", money, True, colors=colors
+        )
         out.charts.append(chart)
     summary = view.rows("summary")
     planned = summary[summary["status"].isin(HAS_PLAN)] if "status" in summary else summary
     env_columns = [f"{env}_usd" for env in ENVIRONMENTS if f"{env}_usd" in summary.columns]
+    _, short = view.short_names()
+    env_colors = [ENV_COLOR[c.removesuffix("_usd")] for c in env_columns]
     if view.multi and len(planned) > 1 and env_columns:
         block = out.add(
             _Block(
                 f"Cost by environment per scenario, {money}",
                 ["scenario", *(ENV_LABEL[c.removesuffix("_usd")] for c in env_columns)],
                 [
-                    [_text(r["scenario"]), *(_number(r[c]) or 0.0 for c in env_columns)]
+                    [
+                        short.get(str(r["scenario"]), _text(r["scenario"])),
+                        *(_number(r[c]) or 0.0 for c in env_columns),
+                    ]
                     for r in planned.to_dict("records")
                 ],
             )
         )
-        out.charts.append(_bars(data_ws, block, "Cost by environment per scenario", money, True))
+        out.charts.append(
+            _bars(
+                data_ws, block, "Cost by environment per scenario", money, True, colors=env_colors
+            )
+        )
     else:
         env = _env_table(view)
         if not env.empty:
@@ -687,7 +749,14 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
                 )
             )
             out.charts.append(
-                _bars(data_ws, block, f"Cost by environment ({name})", money, stacked=True)
+                _bars(
+                    data_ws,
+                    block,
+                    f"Cost by environment ({name})",
+                    money,
+                    stacked=True,
+                    colors=("#1F4E79", "#E0B53A"),
+                )
             )
     used, _ = _used_sites(view)
     if used:
@@ -713,6 +782,7 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
             Reference(data_ws, min_col=1, min_row=block.first + 1, max_row=block.last)
         )
         _style(line, f"Racks installed per site ({name})", "racks", "#,##0")
+        _paint(line, [None] * len(used), line=True)
         out.charts.append(line)
         for site in used[:MAX_SITE_CHARTS]:
             used_kw = _site_series(view, site, "power_used_kw")
@@ -728,7 +798,14 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
                 )
             )
             bars = _bars(
-                data_ws, block, f"Power used vs capacity: {site}", "kW", False, "#,##0", (2, 2)
+                data_ws,
+                block,
+                f"Power used vs capacity: {site}",
+                "kW",
+                False,
+                "#,##0",
+                (2, 2),
+                colors=(ENV_COLOR["onprem"],),
             )
             cap = LineChart()
             cap.add_data(
@@ -738,6 +815,7 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
             cap.series[0].graphicalProperties.line.solidFill = "C0392B"
             cap.series[0].graphicalProperties.line.dashStyle = "dash"
             cap.series[0].graphicalProperties.line.width = 22000
+            cap.series[0].smooth = False
             bars += cap
             out.charts.append(bars)
         if len(used) > MAX_SITE_CHARTS:
@@ -759,10 +837,17 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
         scatter = ScatterChart()
         scatter.style = 13
         xs = Reference(data_ws, min_col=1, min_row=block.first + 1, max_row=block.last)
-        for col in (2, 3):
+        for col, color in ((2, "1F4E79"), (3, "E8862A")):
             values = Reference(data_ws, min_col=col, min_row=block.first, max_row=block.last)
             series = Series(values, xs, title_from_data=True)
             series.marker.symbol = "circle"
+            series.marker.size = 6
+            series.marker.graphicalProperties.solidFill = color
+            series.marker.graphicalProperties.line.solidFill = color
+            series.graphicalProperties.line.solidFill = color
+            series.graphicalProperties.line.width = 22000
+            if col == 3:  # it may lie on the objective's line (no discounting)
+                series.graphicalProperties.line.dashStyle = "dash"
             series.smooth = False
             scatter.series.append(series)
         _style(scatter, f"Cost against {column}", view.currency, "#,##0", column)
@@ -774,7 +859,10 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
                 "Objective per scenario (discounted)",
                 ["scenario", "objective_usd"],
                 [
-                    [_text(r["scenario"]), _number(r["objective_usd"])]
+                    [
+                        short.get(str(r["scenario"]), _text(r["scenario"])),
+                        _number(r["objective_usd"]),
+                    ]
                     for r in planned.to_dict("records")
                 ],
             )
@@ -844,11 +932,11 @@ def _chart_data_sheet(ws: WriteOnlyWorksheet, charts: _Charts) -> None:
     ws.append([_cell(ws, "Data of the charts on the sheet charts (derived from the tables).")])
     row = 1
     for block in charts.blocks:
-        while row < block.first - 1:
+        while row < block.first - 2:
             ws.append([])
             row += 1
         label = _cell(ws, _text(block.title))
-        label.font = Font(bold=True)
+        label.font = BOLD_FONT
         ws.append([label])
         ws.append(_header(ws, block.header))
         for values in block.rows:
@@ -872,10 +960,10 @@ h2{font-size:19px;margin:34px 0 10px;padding-bottom:4px;border-bottom:2px solid 
 h3{font-size:15px;margin:4px 0 6px}
 p{margin:6px 0}
 .meta,.note{color:var(--muted);font-size:13px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:10px;margin:14px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(138px,1fr));gap:10px;margin:14px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:9px 13px}
 .card .k{font-size:12px;color:var(--muted)}
-.card .v{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
+.card .v{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
 .card .s{font-size:12px;color:var(--muted)}
 .badge{display:inline-block;padding:1px 10px;border-radius:999px;font-weight:600;font-size:13px}
 .ok{background:#dff3e4;color:#1e6b34}.warn{background:#fff1cf;color:#7a5200}
@@ -895,7 +983,12 @@ vertical-align:-1px}
 .dash{display:inline-block;width:16px;border-top:2px dashed #c0392b;margin-right:5px;
 vertical-align:3px}
 .scroll{overflow-x:auto}
-.grid td,.grid th{padding:2px 3px;border:none}
+.where{white-space:nowrap}
+table.compact th,table.compact td{padding:3px 6px;font-size:13px}
+.ln{display:inline-block;width:16px;border-top:3px solid;margin-right:5px;vertical-align:3px}
+.ln.d{border-top-style:dashed}
+.nw{white-space:nowrap}
+.grid{width:100%}.grid td,.grid th{padding:2px 3px;border:none}
 .grid th{background:none;font-weight:500;color:var(--muted);font-size:11px;white-space:nowrap}
 .grid td.w{padding-right:10px;font-size:13px;white-space:nowrap}
 .stack{display:flex;height:18px;min-width:18px;border-radius:2px;overflow:hidden;background:#eceff3}
@@ -1001,7 +1094,10 @@ def _html_headline(view: _View) -> str:
         total = _number(row.get("total_cost_usd")) or 0.0
         for env in ENVIRONMENTS:
             value = _number(row.get(f"{env}_usd"))
-            share = f"{value / total:.0%} of cash" if value is not None and total else ""
+            share = ""
+            if value and total:
+                fraction = value / total
+                share = f"{fraction:.1%} of cash" if fraction < 0.1 else f"{fraction:.0%} of cash"
             cards.append(
                 _card(
                     f'<span class="sw" style="background:{ENV_COLOR[env]}"></span>{ENV_LABEL[env]}',
@@ -1062,7 +1158,7 @@ def _html_costs(view: _View) -> str:
     bars = [(str(c), colors[str(c)], [float(v) for v in pivot[c]]) for c in pivot.columns]
     out.append('<div class="panel"><h3>Cost per period by category (undiscounted)</h3>')
     out.append(_legend([(n, c) for n, c, _ in bars]))
-    out.append(_svg_categories(labels, bars, [], f"{cur} per period", 880, 300))
+    out.append(_svg_categories(labels, bars, [], f"{cur} per period", 1090, 320))
     out.append("</div>")
     env = _env_table(view)
     total = float(env["total"].sum()) or 1.0
@@ -1129,6 +1225,13 @@ def _html_sites(view: _View) -> str:
         return out[0] + "<p>The plan has no on-prem site.</p>"
     if not used:
         out.append("<p>No site is opened or holds racks in this plan.</p>")
+    sites = view.rows("sites", view.focus)
+    if used and not all(any(c in sites.columns for c in caps) for caps in SITE_CAPS.values()):
+        out.append(
+            '<p class="note">Dashed red lines are limits. sites.csv gives each site\'s power '
+            "capacity; its cooling and rack-slot limits are in the plan workbook's sites sheet."
+            "</p>"
+        )
     for site in used:
         out.append(_site_panel(view, site))
     if unused:
@@ -1151,7 +1254,9 @@ def _site_panel(view: _View, site: str) -> str:
     peak_cap = max((v or 0.0 for v in cap), default=0.0)
     facts = []
     if opened is not None:
-        facts.append("open from period 0" if is_open[0] else f"opens in {opened}")
+        facts.append(
+            f"open from the first period ({opened})" if is_open[0] else f"opens in {opened}"
+        )
     else:
         facts.append("never open")
     if peak_cap:
@@ -1200,12 +1305,6 @@ def _site_panel(view: _View, site: str) -> str:
         380,
         200,
     )
-    caps_note = (
-        ""
-        if cooling_lines and slot_cap
-        else '<p class="note">sites.csv gives the power capacity only; the cooling and '
-        "rack-slot limits are in the plan workbook's sites sheet.</p>"
-    )
     return (
         f'<div class="panel"><h3>{_e(site)}</h3><p class="note">{_e("; ".join(facts))}</p>'
         '<div class="trio">'
@@ -1216,7 +1315,7 @@ def _site_panel(view: _View, site: str) -> str:
         f"{cooling_chart}</figure>"
         f"<figure style='margin:0'><h4>Rack slots</h4>"
         f"{_legend([('used', '#6c8ebf')], ['slots'] if slot_cap else [])}{slot_chart}</figure>"
-        f"</div>{caps_note}</div>"
+        "</div></div>"
     )
 
 
@@ -1282,9 +1381,10 @@ def _html_workloads(view: _View) -> str:
 
         def where(period: int, workload: str = w) -> str:
             parts = sorted(cells[(workload, period)], key=lambda x: -x[3])
-            return "<br>".join(
-                f'<span class="sw" style="background:{ENV_COLOR.get(env, "#888")}"></span>'
-                f"{_e(loc)} <span class='note'>({_e(region)})</span> {share:.0%}"
+            return "".join(
+                f'<div class="where"><span class="sw" style="background:'
+                f'{ENV_COLOR.get(env, "#888")}"></span>{_e(loc)} '
+                f"<span class='note'>({_e(region)})</span> {share:.0%}</div>"
                 for env, loc, region, share in parts
             )
 
@@ -1332,8 +1432,8 @@ def _html_scenarios(view: _View) -> str:
     rows = []
     for r in summary.to_dict("records"):
         name = str(r.get("scenario"))
-        best = name == least or r.get("least_regret") is True
-        mark = " ★ least regret" if best else ""
+        best = name == least or _number(r.get("least_regret")) == 1.0
+        mark = " ★" if best else ""
         cells = "".join(f"<td>{_e(_plain(r.get(c)))}</td>" for c in view.overrides)
         for c in columns + extras:
             value = r.get(c)
@@ -1344,12 +1444,13 @@ def _html_scenarios(view: _View) -> str:
             )
             cells += f'<td class="n">{text}</td>'
         rows.append(
-            f"<tr{' class=best' if best else ''}><td><code>{_e(name)}</code>{mark}</td>"
+            f"<tr{' class=best' if best else ''}><td class=nw><code>{_e(name)}</code>{mark}</td>"
             f"<td>{_status_badge(r.get('status'))}</td>{cells}</tr>"
         )
     out.append(
         f'<div class="panel"><p class="note">Objective discounted, the rest undiscounted; '
-        f'{_e(cur)}.</p><div class="scroll"><table><tr><th>scenario</th><th>status</th>'
+        f"{_e(cur)}; ★ the plan with the least worst-case regret.</p>"
+        '<div class="scroll"><table class="compact"><tr><th>scenario</th><th>status</th>'
         f"{head}</tr>{''.join(rows)}</table></div>"
     )
     if isinstance(least, str):
@@ -1382,7 +1483,7 @@ def _html_scenarios(view: _View) -> str:
             out.append(
                 '<div class="panel"><h3>Cost by environment per scenario (undiscounted)</h3>'
                 + _legend([(n, c) for n, c, _ in bars])
-                + _svg_categories(labels, bars, [], cur, 880, 280)
+                + _svg_categories(labels, bars, [], cur, 1090, 300)
                 + "</div>"
             )
     out.append(_decisions_panel(view, sweeps))
@@ -1420,10 +1521,17 @@ def _sweep_panel(view: _View, column: str, chosen: pd.DataFrame) -> str:
         for e in ENVIRONMENTS
         if f"{e}_usd" in chosen.columns
     ]
-    env_chart = _svg_categories([f"{x:g}" for x in xs], env_bars, [], cur, 880, 260, x_title=column)
+    env_chart = _svg_categories(
+        [f"{x:g}" for x in xs], env_bars, [], cur, 1090, 280, x_title=column
+    )
     return (
-        f'<div class="panel"><h3>Cost against {_e(column)}</h3>'
-        + _legend([(n, c) for n, c, _ in series])
+        f'<div class="panel"><h3>Cost against {_e(column)}</h3><div class="legend">'
+        + "".join(
+            f'<span><span class="ln{" d" if i else ""}" style="border-color:{c}"></span>'
+            f"{_e(n)}</span>"
+            for i, (n, c, _) in enumerate(series)
+        )
+        + "</div>"
         + chart
         + be
         + f"<h3 style='margin-top:14px'>Cost by environment against {_e(column)} (undiscounted)</h3>"
@@ -1437,7 +1545,7 @@ def _decision_key(r: dict[str, object]) -> tuple[str, float] | None:
     offer, site, rack = r.get("offer"), r.get("site"), r.get("rack_type")
     if isinstance(offer, str) and offer:
         block = _number(r.get("reserved_block"))
-        name = f"reserved accelerators: {offer}, block {block:g}" if block is not None else offer
+        name = f"reserved {offer}" + (f", block {block:g}" if block is not None else "")
         return name, _number(r.get("reserved_accelerators")) or 0.0
     if isinstance(site, str) and site:
         if isinstance(rack, str) and rack:
@@ -1466,20 +1574,17 @@ def _decisions_panel(view: _View, sweeps: list[tuple[str, pd.DataFrame]]) -> str
         if isinstance(site, str) and site and key.startswith("racks of "):
             values.setdefault(f"site {site} open", {})[scenario] = 1.0
     present = list(dict.fromkeys(str(s) for s in decisions["scenario"]))
+    column, heads = view.short_names()
     if sweeps:
-        column, chosen = sweeps[0]
-        ordered = [str(s) for s in chosen["scenario"] if str(s) in present]
+        ordered = [str(s) for s in sweeps[0][1]["scenario"] if str(s) in present]
         ordered += [s for s in present if s not in ordered]
-        heads = {
-            str(r["scenario"]): f"{column}={_plain(r['_x'])}" for r in chosen.to_dict("records")
-        }
     else:
         summary_order = [str(s) for s in view.rows("summary")["scenario"]]
         ordered = [s for s in summary_order if s in present] + [
             s for s in present if s not in summary_order
         ]
-        heads = {}
     head = "".join(f'<th class="n">{_e(heads.get(s, s))}</th>' for s in ordered)
+    corner = f"decision \u2009/\u2009{_e(column)}" if column else "decision"
     keys = sorted(values, key=lambda k: (not k.startswith("site "), not k.startswith("racks"), k))
     body = []
     for key in keys:
@@ -1492,7 +1597,7 @@ def _decisions_panel(view: _View, sweeps: list[tuple[str, pd.DataFrame]]) -> str
             text = ("yes" if v else "no") if key.startswith("site ") else f"{v:,.0f}"
             cells.append(f'<td class="n"{style}>{text}</td>')
             previous = v
-        body.append(f"<tr><td>{_e(key)}</td>{''.join(cells)}</tr>")
+        body.append(f"<tr><td class=nw>{_e(key)}</td>{''.join(cells)}</tr>")
     note = (
         "<p class='note'>Racks standing at the horizon's end and reserved commitments; "
         "a highlighted cell differs from the one to its left.</p>"
@@ -1501,7 +1606,7 @@ def _decisions_panel(view: _View, sweeps: list[tuple[str, pd.DataFrame]]) -> str
     )
     return (
         '<div class="panel"><h3>The plan in each scenario</h3>'
-        f'<div class="scroll"><table><tr><th>decision</th>{head}</tr>{"".join(body)}</table></div>'
+        f'<div class="scroll"><table><tr><th>{corner}</th>{head}</tr>{"".join(body)}</table></div>'
         f"{note}</div>"
     )
 
@@ -1524,14 +1629,15 @@ def _regret_panel(view: _View) -> str:
         else:
             cell[(plan, u)] = _money(value)
             worst[plan] = max(worst.get(plan, -math.inf), value)
-    head = "".join(f'<th class="n">{_e(u)}</th>' for u in under)
+    column, short = view.short_names()
+    head = "".join(f'<th class="n">{_e(short.get(u, u))}</th>' for u in under)
     body = []
     for plan in plans:
         tds = "".join(f'<td class="n">{cell.get((plan, u), "–")}</td>' for u in under)
         w = worst.get(plan, math.nan)
         best = plan == least
         body.append(
-            f"<tr{' class=best' if best else ''}><td><code>{_e(plan)}</code>"
+            f"<tr{' class=best' if best else ''}><td class=nw><code>{_e(short.get(plan, plan))}</code>"
             f"{' ★' if best else ''}</td>{tds}"
             f'<td class="n"><strong>{_money(w)}</strong></td></tr>'
         )
@@ -1539,10 +1645,18 @@ def _regret_panel(view: _View) -> str:
         '<div class="panel"><h3>Regret: each scenario\'s plan operated under every scenario</h3>'
         f"<p class='note'>Rows: the plan held fixed (sites, racks, reserved capacity); columns: "
         f"the scenario it is operated under; cells: its cost there less that scenario's own "
-        f"optimum ({_e(view.currency)}, discounted).</p>"
-        f'<div class="scroll"><table><tr><th>plan of</th>{head}<th class="n">worst</th></tr>'
+        f"optimum ({_e(view.currency)}, discounted)"
+        + (f"; scenarios named by their {_e(column)}" if column else "")
+        + ".</p>"
+        f'<div class="scroll"><table><tr><th>plan of \u2193 / under \u2192</th>{head}<th class="n">worst</th></tr>'
         f"{''.join(body)}</table></div></div>"
     )
+
+
+def _short_float(value: object, group: str) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}" if group == "timings_seconds" else f"{value:g}"
+    return _text(value)
 
 
 def _html_run(view: _View) -> str:
@@ -1561,9 +1675,7 @@ def _html_run(view: _View) -> str:
     for group in ("settings", "options", "timings_seconds"):
         values = info.get(group)
         if isinstance(values, dict) and values:
-            text = ", ".join(
-                f"{k} {_plain(v) if isinstance(v, float) else _text(v)}" for k, v in values.items()
-            )
+            text = ", ".join(f"{k} {_short_float(v, group)}" for k, v in values.items())
             rows.append((group, text))
     if isinstance(info.get("wall_seconds"), int | float):
         rows.append(("wall_seconds", f"{info['wall_seconds']:.1f}"))
@@ -1613,7 +1725,6 @@ def _svg_categories(
     lo = min([0.0, *neg, *line_values])
     hi = max([0.0, *pos, *line_values])
     lo, hi, ticks = _nice_scale(lo, hi, 4 if small else 5)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
 
     def y(v: float) -> float:
         return top + ph * (hi - v) / (hi - lo)
@@ -1624,12 +1735,11 @@ def _svg_categories(
         f'<svg viewBox="0 0 {width} {height}" style="max-width:{width}px" role="img" '
         f'aria-label="{_e(unit)}">'
     ]
-    for t in ticks:
+    for t, text in zip(ticks, _axis_labels(ticks), strict=True):
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
             f'stroke="{"#9aa5b1" if t == 0 else "#e3e7ec"}" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
-            f"{_e(_compact(t, step))}</text>"
+            f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{_e(text)}</text>'
         )
     out.append(
         f'<text x="12" y="{top + ph / 2:.1f}" transform="rotate(-90 12 {top + ph / 2:.1f})" '
@@ -1685,7 +1795,7 @@ def _svg_xy(
     x_title: str,
     unit: str,
     bands: Sequence[tuple[float, float, str]],
-    width: int = 880,
+    width: int = 1090,
     height: int = 300,
 ) -> str:
     """Lines through points on numeric axes, with shaded intervals (break-even points)."""
@@ -1693,7 +1803,7 @@ def _svg_xy(
     ys = [v for _, _, pts in series for _, v in pts if v is not None]
     if not xs:
         return "<p class='note'>No scenario of this sweep has a plan.</p>"
-    left, right, top, bottom = 76, 16, 22, 46
+    left, right, top, bottom = 96, 16, 22, 46
     pw, ph = width - left - right, height - top - bottom
     x_lo, x_hi = min(xs), max(xs)
     pad = (x_hi - x_lo) * 0.04 or 1.0
@@ -1701,7 +1811,6 @@ def _svg_xy(
     y_lo, y_hi = min(ys), max(ys)
     spread = (y_hi - y_lo) or abs(y_hi) * 0.01 or 1.0
     y_lo, y_hi, ticks = _nice_scale(y_lo - spread * 0.08, y_hi + spread * 0.08)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
 
     def px(x: float) -> float:
         return left + pw * (x - x_lo) / (x_hi - x_lo)
@@ -1722,11 +1831,11 @@ def _svg_xy(
             f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 6}" text-anchor="middle" '
             f'style="font-weight:600;fill:#8a5a00">{_e(label)}</text>'
         )
-    for t in ticks:
+    for t, text in zip(ticks, _axis_labels(ticks), strict=True):
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" '
             f'stroke="#e3e7ec"/><text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">'
-            f"{_e(_compact(t, step))}</text>"
+            f"{_e(text)}</text>"
         )
     distinct = sorted(set(xs))
     x_ticks = distinct if len(distinct) <= 12 else _nice_scale(min(xs), max(xs), 8)[2]
@@ -1743,12 +1852,13 @@ def _svg_xy(
         f'<text x="14" y="{top + ph / 2:.1f}" transform="rotate(-90 14 {top + ph / 2:.1f})" '
         f'text-anchor="middle">{_e(unit)}</text>'
     )
-    for name, color, pts in series:
+    for i, (name, color, pts) in enumerate(series):
         points = [(x, v) for x, v in pts if v is not None]
+        dash = ' stroke-dasharray="7 5"' if i else ""  # the later lines may lie on the first
         if len(points) > 1:
             coords = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in points)
             out.append(
-                f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>'
+                f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{dash}/>'
             )
         for x, v in points:
             out.append(

@@ -106,7 +106,7 @@ def cluster(scheduler: str | None, tasks: int) -> Iterator[object]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # None still starts one, on 8787, warning when taken
             silence_logs=logging.CRITICAL,
         ) as local,
         Client(local) as client,
