@@ -106,6 +106,9 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
             "cost saved by one more kW of power capacity at the site in the period (see "
             "[formulation.md](formulation.md#solving)); 0 where power does not bind",
         ),
+        ("cooling_air_capacity_kw", "kW", "the site's air cooling capacity"),
+        ("cooling_liquid_capacity_kw", "kW", "the site's liquid cooling capacity"),
+        ("rack_slots", "racks", "the site's rack slots"),
     ),
     "decisions": (
         ("scenario", "", "the scenario whose plan it is (`robust` for the plan of --robust)"),

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.reports import write_reports
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_FILES = {
     "summary.csv",
@@ -75,7 +77,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_folder(out: Path, tables: dict[str, pd.DataFrame], run_info: dict[str, object]) -> None:
-    """Write every table as CSV plus run.json into ``out``, atomically."""
+    """Write every table as CSV, run.json, results.xlsx and report.html into ``out``,
+    atomically."""
     check_out(out)
     parent = out.parent if out.parent != Path("") else Path(".")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
@@ -85,6 +88,7 @@ def write_folder(out: Path, tables: dict[str, pd.DataFrame], run_info: dict[str,
         (tmp / "run.json").write_text(
             json.dumps(run_info, indent=2, default=str) + "\n", encoding="utf-8"
         )
+        write_reports(tmp, tables, run_info)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,7 @@ SITE_CAPS = {
     "slots_used": ("rack_slots", "slots_capacity"),
 }
 EXCEL_MAX_TEXT = 32_767  # characters in a cell; longer ones make Excel repair the file
+EXCEL_MAX_ROWS = 1_048_576  # rows in a sheet
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_SITE_CHARTS = 12
 
@@ -219,8 +221,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(value: object) -> str:
-    """Any value as text that XML and UTF-8 can carry: control characters and lone
-    surrogates become U+FFFD."""
+    """Any value as text that XML and UTF-8 can carry: control characters become U+FFFD,
+    lone surrogates '?'."""
     text = str(value)
     text = _CONTROL.sub("\ufffd", text)
     return text.encode("utf-8", "replace").decode("utf-8")
@@ -285,6 +287,14 @@ def _money(value: object) -> str:
     return f"{x:,.0f}" if abs(x) >= 0.5 else "0"
 
 
+def _digits(step: float) -> int:
+    """Decimals that show every multiple of ``step`` exactly (0.25 needs 2)."""
+    digits = max(0, -math.floor(math.log10(step) + 1e-9))
+    while digits < 6 and abs(round(step * 10**digits) - step * 10**digits) > 1e-6:
+        digits += 1
+    return digits
+
+
 def _axis_labels(ticks: Sequence[float]) -> list[str]:
     """Tick labels sharing one unit: 0, 500k, 1.0M; plain digits where the steps are too
     fine for a unit (2,211,500 and 2,212,000 rather than 2.212M twice)."""
@@ -297,10 +307,10 @@ def _axis_labels(ticks: Sequence[float]) -> list[str]:
         if scale >= d:
             div, suffix = d, s
             break
-    digits = max(0, -math.floor(math.log10(step / div) + 1e-9))
+    digits = _digits(step / div)
     if digits > 2:
         div, suffix = 1.0, ""
-        digits = max(0, -math.floor(math.log10(step) + 1e-9))
+        digits = _digits(step)
     return ["0" if t == 0 else f"{t / div:,.{digits}f}{suffix}" for t in ticks]
 
 
@@ -457,6 +467,8 @@ def _excel_value(value: object, is_date: bool) -> object:
         if math.isnan(x):
             return None
         return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(value, dt.datetime | pd.Timestamp) and value.tzinfo is not None:
+        return value.isoformat()  # Excel has no time zones
     if isinstance(value, dt.date | pd.Timestamp):
         day = _as_date(value)
         if is_date or isinstance(value, pd.Timestamp):
@@ -518,6 +530,7 @@ def _landscape(ws: WriteOnlyWorksheet) -> None:
 
 
 def _table_sheet(ws: WriteOnlyWorksheet, table: str, frame: pd.DataFrame) -> None:
+    frame = frame.iloc[: EXCEL_MAX_ROWS - 1]  # the CSV holds any rows beyond (see the notes)
     names = [str(c) for c in frame.columns]
     units = _units(table)
     formats = [_number_format(n, units.get(n, "")) for n in names]
@@ -824,6 +837,8 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
                 "the sites sheet has them all."
             )
     for column, rows in view.sweeps():
+        # with other parameters swept too, points only: a line would join unlike scenarios
+        product = any(c != column and rows[c].notna().any() for c in view.overrides)
         block = out.add(
             _Block(
                 f"Cost against {column}",
@@ -848,6 +863,8 @@ def _chart_plan(view: _View, data_ws: WriteOnlyWorksheet) -> _Charts:
             series.graphicalProperties.line.width = 22000
             if col == 3:  # it may lie on the objective's line (no discounting)
                 series.graphicalProperties.line.dashStyle = "dash"
+            if product:
+                series.graphicalProperties.line.noFill = True
             series.smooth = False
             scatter.series.append(series)
         _style(scatter, f"Cost against {column}", view.currency, "#,##0", column)
@@ -879,7 +896,7 @@ def _write_workbook(path: Path, view: _View) -> None:
     names += [n for n in view.tables if n not in TABLE_ORDER]
     taken = {"charts", "chart_data", "columns", "run"}
     sheets: dict[str, WriteOnlyWorksheet] = {}
-    order = names[:1] + ["charts"] + names[1:] + ["chart_data", "columns", "run"]
+    order = [*names[:1], "charts", *names[1:], "chart_data", "columns", "run"]
     for name in order:
         title = name if name in taken else _sheet_title(name, set(sheets) | taken)
         sheets[name] = wb.create_sheet(title)
@@ -905,20 +922,25 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 def _charts_sheet(ws: WriteOnlyWorksheet, view: _View, charts: _Charts) -> None:
     ws.column_dimensions["A"].width = 12
     _landscape(ws)
-    title = _cell(ws, f"Charts of scenario {view.focus}" if view.multi else "Charts")
+    title = _cell(ws, f"Charts of scenario {_text(view.focus)}" if view.multi else "Charts")
     title.font = TITLE_FONT
-    ws.append([title])
-    note = "Their data is on the sheet chart_data; every table's columns on the sheet columns."
+    lines = ["Their data is on the sheet chart_data; every table's columns on the sheet columns."]
     if view.multi:
-        note += " Per-period charts show this one scenario; the tables hold every scenario."
-    ws.append([_cell(ws, note)])
-    for line in charts.notes:
-        ws.append([_cell(ws, _text(line))])
+        lines[0] += " Per-period charts show this one scenario; the tables hold every scenario."
+    lines += charts.notes
+    lines += [
+        f"The sheet {name} holds the first {EXCEL_MAX_ROWS - 1:,} of its {len(frame):,} rows "
+        f"(Excel's limit); {name}.csv holds them all."
+        for name, frame in view.tables.items()
+        if len(frame) >= EXCEL_MAX_ROWS
+    ]
     diagnosis = view.info.get("diagnosis")
     if not view.has_plan and isinstance(diagnosis, list):
-        for line in diagnosis:
-            ws.append([_cell(ws, _text(line))])
-    top = 4 + len(charts.notes)
+        lines += [str(line) for line in diagnosis]
+    ws.append([title])
+    for line in lines:
+        ws.append([_cell(ws, _text(line))])
+    top = len(lines) + 3
     for i, chart in enumerate(charts.charts):
         column = "A" if i % 2 == 0 else "K"
         ws.add_chart(chart, f"{column}{top + (i // 2) * 18}")
@@ -960,7 +982,8 @@ h2{font-size:19px;margin:34px 0 10px;padding-bottom:4px;border-bottom:2px solid 
 h3{font-size:15px;margin:4px 0 6px}
 p{margin:6px 0}
 .meta,.note{color:var(--muted);font-size:13px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(138px,1fr));gap:10px;margin:14px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(138px,1fr));gap:10px;
+margin:14px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:9px 13px}
 .card .k{font-size:12px;color:var(--muted)}
 .card .v{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -988,7 +1011,8 @@ table.compact th,table.compact td{padding:3px 6px;font-size:13px}
 .ln{display:inline-block;width:16px;border-top:3px solid;margin-right:5px;vertical-align:3px}
 .ln.d{border-top-style:dashed}
 .nw{white-space:nowrap}
-.grid{width:100%}.grid td,.grid th{padding:2px 3px;border:none}
+.grid.wide{width:100%}.grid:not(.wide) .stack{min-width:64px}
+.grid td,.grid th{padding:2px 3px;border:none}
 .grid th{background:none;font-weight:500;color:var(--muted);font-size:11px;white-space:nowrap}
 .grid td.w{padding-right:10px;font-size:13px;white-space:nowrap}
 .stack{display:flex;height:18px;min-width:18px;border-radius:2px;overflow:hidden;background:#eceff3}
@@ -1068,7 +1092,10 @@ def _html_meta(view: _View) -> str:
 
 def _card(label: str, value: str, sub: str = "") -> str:
     sub_html = f'<div class="s">{sub}</div>' if sub else ""
-    return f'<div class="card"><div class="k">{label}</div><div class="v">{value}</div>{sub_html}</div>'
+    return (
+        f'<div class="card"><div class="k">{label}</div><div class="v">{value}</div>'
+        f"{sub_html}</div>"
+    )
 
 
 def _html_headline(view: _View) -> str:
@@ -1304,6 +1331,7 @@ def _site_panel(view: _View, site: str) -> str:
         "racks",
         380,
         200,
+        integer=True,
     )
     return (
         f'<div class="panel"><h3>{_e(site)}</h3><p class="note">{_e("; ".join(facts))}</p>'
@@ -1367,7 +1395,8 @@ def _html_workloads(view: _View) -> str:
     out.append('<div class="panel"><h3>Share of each workload\'s demand by environment</h3>')
     out.append(_legend([(ENV_LABEL[e], ENV_COLOR[e]) for e in ENVIRONMENTS]))
     out.append(
-        '<div class="scroll"><table class="grid"><tr><th></th>'
+        f'<div class="scroll"><table class="grid{" wide" if len(view.periods) >= 8 else ""}">'
+        "<tr><th></th>"
         + head
         + "</tr>"
         + "".join(body)
@@ -1427,14 +1456,16 @@ def _html_scenarios(view: _View) -> str:
     least = view.info.get("least_regret")
     columns = ["objective_usd", "total_cost_usd", *(f"{e}_usd" for e in ENVIRONMENTS)]
     extras = [c for c in ("probability", "worst_regret_usd") if c in summary.columns]
-    head = "".join(f"<th>{_e(c)}</th>" for c in view.overrides)
+    swept, short = view.short_names()  # a sweep's scenarios go by their value
+    overrides = [c for c in view.overrides if c != swept]
+    head = "".join(f"<th>{_e(c)}</th>" for c in overrides)
     head += "".join(f'<th class="n">{_e(c.removesuffix("_usd"))}</th>' for c in columns + extras)
     rows = []
     for r in summary.to_dict("records"):
         name = str(r.get("scenario"))
         best = name == least or _number(r.get("least_regret")) == 1.0
         mark = " ★" if best else ""
-        cells = "".join(f"<td>{_e(_plain(r.get(c)))}</td>" for c in view.overrides)
+        cells = "".join(f"<td>{_e(_plain(r.get(c)))}</td>" for c in overrides)
         for c in columns + extras:
             value = r.get(c)
             text = (
@@ -1444,13 +1475,15 @@ def _html_scenarios(view: _View) -> str:
             )
             cells += f'<td class="n">{text}</td>'
         rows.append(
-            f"<tr{' class=best' if best else ''}><td class=nw><code>{_e(name)}</code>{mark}</td>"
+            f'<tr{" class=best" if best else ""}><td class=nw title="{_e(name)}">'
+            f"<code>{_e(short.get(name, name))}</code>{mark}</td>"
             f"<td>{_status_badge(r.get('status'))}</td>{cells}</tr>"
         )
     out.append(
         f'<div class="panel"><p class="note">Objective discounted, the rest undiscounted; '
         f"{_e(cur)}; ★ the plan with the least worst-case regret.</p>"
-        '<div class="scroll"><table class="compact"><tr><th>scenario</th><th>status</th>'
+        '<div class="scroll"><table class="compact"><tr>'
+        f"<th>{'scenario: ' + _e(swept) if swept else 'scenario'}</th><th>status</th>"
         f"{head}</tr>{''.join(rows)}</table></div>"
     )
     if isinstance(least, str):
@@ -1463,6 +1496,12 @@ def _html_scenarios(view: _View) -> str:
         out.append(f"<p>Decisions that hold in every scenario:</p><ul class='plain'>{items}</ul>")
     robust = view.info.get("robust")
     if isinstance(robust, dict) and isinstance(robust.get("plan"), list):
+        expected = _number(view.info.get("objective_usd"))
+        if expected is not None:
+            out.append(
+                f"<p>Expected cost of the robust plan: <strong>{_money(expected)}</strong> "
+                f"{_e(cur)} (discounted, weighted by probability).</p>"
+            )
         items = "".join(f"<li>{_e(x)}</li>" for x in robust["plan"])
         out.append(
             f"<p>The robust plan shared by every scenario:</p><ul class='plain'>{items}</ul>"
@@ -1492,49 +1531,66 @@ def _html_scenarios(view: _View) -> str:
 
 
 def _sweep_panel(view: _View, column: str, chosen: pd.DataFrame) -> str:
+    """Cost against one swept parameter, break-even points shaded; with other parameters
+    swept too (a product of sweeps), one line per combination of their values."""
     cur = view.currency
+    others = [c for c in view.overrides if c != column and chosen[c].notna().any()]
     xs = [float(x) for x in chosen["_x"]]
-    series = [
-        (
-            "objective (discounted)",
-            "#1f4e79",
-            [(x, _number(v)) for x, v in zip(xs, chosen["objective_usd"], strict=True)],
-        ),
-        (
-            "total cost (undiscounted)",
-            "#e8862a",
-            [(x, _number(v)) for x, v in zip(xs, chosen["total_cost_usd"], strict=True)],
-        ),
-    ]
+    series: list[tuple[str, str, list[tuple[float, float | None]], bool]] = []
+    if not others:
+        for name, color, values, dashed in (
+            ("objective (discounted)", "#1f4e79", chosen["objective_usd"], False),
+            ("total cost (undiscounted)", "#e8862a", chosen["total_cost_usd"], True),
+        ):
+            points = [(x, _number(v)) for x, v in zip(xs, values, strict=True)]
+            series.append((name, color, points, dashed))
+    else:
+        groups = chosen.groupby([chosen[c].astype(str) for c in others], sort=True)
+        palette = itertools.cycle(("#1f4e79", "#e8862a", "#4e9a52", "#9467bd", *EXTRA_COLOR))
+        for key, group in groups:
+            values = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{c}={v}" for c, v in zip(others, values, strict=True))
+            points = [
+                (float(x), _number(v))
+                for x, v in zip(group["_x"], group["objective_usd"], strict=True)
+            ]
+            series.append((f"objective, {label}", next(palette), points, False))
     bands = _break_even_for(view, column)
     chart = _svg_xy(series, column, cur, [(a, b, str(i + 1)) for i, (a, b, _) in enumerate(bands)])
     items = "".join(
         f"<li>between {_e(column)} {a:g} and {b:g}: {_e(text)}</li>" for a, b, text in bands
     )
-    be = (
-        f"<p><strong>Break-even points</strong> (shaded): the plan changes</p><ol class='be'>{items}</ol>"
-        if bands
-        else f"<p class='note'>The plan does not change across these values of {_e(column)}.</p>"
-    )
+    if bands:
+        be = (
+            "<p><strong>Break-even points</strong> (shaded): the plan changes</p>"
+            f"<ol class='be'>{items}</ol>"
+        )
+    elif others or not isinstance(view.info.get("break_even"), list):
+        be = "<p class='note'>Break-even points are worked out for a sweep of one parameter.</p>"
+    else:
+        be = f"<p class='note'>The plan does not change across these values of {_e(column)}.</p>"
     env_bars = [
         (ENV_LABEL[e], ENV_COLOR[e], [_number(v) or 0.0 for v in chosen[f"{e}_usd"]])
         for e in ENVIRONMENTS
         if f"{e}_usd" in chosen.columns
     ]
-    env_chart = _svg_categories(
-        [f"{x:g}" for x in xs], env_bars, [], cur, 1090, 280, x_title=column
+    labels = [
+        f"{x:g}" + "".join(f" · {_plain(r[c])}" for c in others)
+        for x, r in zip(xs, chosen.to_dict("records"), strict=True)
+    ]
+    x_title = " · ".join([column, *others])
+    env_chart = _svg_categories(labels, env_bars, [], cur, 1090, 280, x_title=x_title)
+    legend = "".join(
+        f'<span><span class="ln{" d" if dashed else ""}" style="border-color:{c}"></span>'
+        f"{_e(n)}</span>"
+        for n, c, _, dashed in series
     )
     return (
-        f'<div class="panel"><h3>Cost against {_e(column)}</h3><div class="legend">'
-        + "".join(
-            f'<span><span class="ln{" d" if i else ""}" style="border-color:{c}"></span>'
-            f"{_e(n)}</span>"
-            for i, (n, c, _) in enumerate(series)
-        )
-        + "</div>"
+        f'<div class="panel"><h3>Cost against {_e(column)}</h3><div class="legend">{legend}</div>'
         + chart
         + be
-        + f"<h3 style='margin-top:14px'>Cost by environment against {_e(column)} (undiscounted)</h3>"
+        + "<h3 style='margin-top:14px'>Cost by environment against "
+        + f"{_e(x_title)} (undiscounted)</h3>"
         + _legend([(n, c) for n, c, _ in env_bars])
         + env_chart
         + "</div>"
@@ -1592,11 +1648,11 @@ def _decisions_panel(view: _View, sweeps: list[tuple[str, pd.DataFrame]]) -> str
         previous: float | None = None
         for s in ordered:
             v = values[key].get(s, 0.0)
-            changed = previous is not None and v != previous
-            style = ' style="background:#fff1cf"' if changed and sweeps else ""
+            changed = previous is not None and v != previous and s in heads
+            style = ' style="background:#fff1cf"' if changed else ""
             text = ("yes" if v else "no") if key.startswith("site ") else f"{v:,.0f}"
             cells.append(f'<td class="n"{style}>{text}</td>')
-            previous = v
+            previous = v if s in heads else None
         body.append(f"<tr><td class=nw>{_e(key)}</td>{''.join(cells)}</tr>")
     note = (
         "<p class='note'>Racks standing at the horizon's end and reserved commitments; "
@@ -1637,7 +1693,8 @@ def _regret_panel(view: _View) -> str:
         w = worst.get(plan, math.nan)
         best = plan == least
         body.append(
-            f"<tr{' class=best' if best else ''}><td class=nw><code>{_e(short.get(plan, plan))}</code>"
+            f"<tr{' class=best' if best else ''}><td class=nw>"
+            f"<code>{_e(short.get(plan, plan))}</code>"
             f"{' ★' if best else ''}</td>{tds}"
             f'<td class="n"><strong>{_money(w)}</strong></td></tr>'
         )
@@ -1648,7 +1705,8 @@ def _regret_panel(view: _View) -> str:
         f"optimum ({_e(view.currency)}, discounted)"
         + (f"; scenarios named by their {_e(column)}" if column else "")
         + ".</p>"
-        f'<div class="scroll"><table><tr><th>plan of \u2193 / under \u2192</th>{head}<th class="n">worst</th></tr>'
+        '<div class="scroll"><table><tr><th>plan of \u2193 / under \u2192</th>'
+        f'{head}<th class="n">worst</th></tr>'
         f"{''.join(body)}</table></div></div>"
     )
 
@@ -1690,7 +1748,11 @@ def _html_run(view: _View) -> str:
 # --- SVG charts --------------------------------------------------------------------------
 
 
-def _nice_scale(lo: float, hi: float, count: int = 5) -> tuple[float, float, list[float]]:
+def _nice_scale(
+    lo: float, hi: float, count: int = 5, integer: bool = False
+) -> tuple[float, float, list[float]]:
+    """Axis bounds and ticks at 1, 2, 2.5 or 5 times a power of ten (whole numbers only
+    when ``integer``) covering lo..hi."""
     if hi < lo:
         lo, hi = hi, lo
     if hi == lo:
@@ -1699,6 +1761,8 @@ def _nice_scale(lo: float, hi: float, count: int = 5) -> tuple[float, float, lis
     raw = (hi - lo) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * 0.999)
+    if integer:
+        step = max(1.0, float(math.ceil(step)))
     first = math.floor(lo / step + 1e-9) * step
     last = math.ceil(hi / step - 1e-9) * step
     ticks = [round(first + i * step, 10) for i in range(round((last - first) / step) + 1)]
@@ -1713,6 +1777,7 @@ def _svg_categories(
     width: int,
     height: int,
     x_title: str = "",
+    integer: bool = False,
 ) -> str:
     """Stacked bars (negatives stack downward) with step lines over them (limits)."""
     n = max(len(labels), 1)
@@ -1724,7 +1789,7 @@ def _svg_categories(
     line_values = [v for _, _, vs in lines for v in vs if v is not None]
     lo = min([0.0, *neg, *line_values])
     hi = max([0.0, *pos, *line_values])
-    lo, hi, ticks = _nice_scale(lo, hi, 4 if small else 5)
+    lo, hi, ticks = _nice_scale(lo, hi, 4 if small else 5, integer)
 
     def y(v: float) -> float:
         return top + ph * (hi - v) / (hi - lo)
@@ -1784,14 +1849,15 @@ def _svg_categories(
         out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{_e(label)}</text>')
     if x_title:
         out.append(
-            f'<text x="{left + pw / 2:.1f}" y="{height - 6}" text-anchor="middle">{_e(x_title)}</text>'
+            f'<text x="{left + pw / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+            f"{_e(x_title)}</text>"
         )
     out.append("</svg>")
     return "".join(out)
 
 
 def _svg_xy(
-    series: Sequence[tuple[str, str, Sequence[tuple[float, float | None]]]],
+    series: Sequence[tuple[str, str, Sequence[tuple[float, float | None]], bool]],
     x_title: str,
     unit: str,
     bands: Sequence[tuple[float, float, str]],
@@ -1799,8 +1865,8 @@ def _svg_xy(
     height: int = 300,
 ) -> str:
     """Lines through points on numeric axes, with shaded intervals (break-even points)."""
-    xs = [x for _, _, pts in series for x, v in pts if v is not None]
-    ys = [v for _, _, pts in series for _, v in pts if v is not None]
+    xs = [x for _, _, pts, _ in series for x, v in pts if v is not None]
+    ys = [v for _, _, pts, _ in series for _, v in pts if v is not None]
     if not xs:
         return "<p class='note'>No scenario of this sweep has a plan.</p>"
     left, right, top, bottom = 96, 16, 22, 46
@@ -1852,9 +1918,9 @@ def _svg_xy(
         f'<text x="14" y="{top + ph / 2:.1f}" transform="rotate(-90 14 {top + ph / 2:.1f})" '
         f'text-anchor="middle">{_e(unit)}</text>'
     )
-    for i, (name, color, pts) in enumerate(series):
-        points = [(x, v) for x, v in pts if v is not None]
-        dash = ' stroke-dasharray="7 5"' if i else ""  # the later lines may lie on the first
+    for name, color, pts, dashed in series:
+        points = sorted((x, v) for x, v in pts if v is not None)
+        dash = ' stroke-dasharray="7 5"' if dashed else ""  # it may lie on another line
         if len(points) > 1:
             coords = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in points)
             out.append(

@@ -153,8 +153,8 @@ def assignments(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.
 def sites(
     plan: Plan, m: pyo.ConcreteModel, shadow: dict[tuple[str, int], float], scenario: str = "base"
 ) -> pd.DataFrame:
-    """Per site and period: open (0/1), kW of power and of each cooling used against the
-    site's capacity, rack slots used, and the USD saved by one more kW of power."""
+    """Per site and period: open (0/1), kW of power and of each cooling used, rack slots
+    used, the USD saved by one more kW of power, and the site's capacities."""
     d: ModelData = m.data
     standing = racks(plan, m, scenario)
     load = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
@@ -183,6 +183,9 @@ def sites(
                     liquid,
                     slots,
                     shadow.get((s, t), 0.0),
+                    float(sv["cooling_air_kw"]),  # type: ignore[arg-type]
+                    float(sv["cooling_liquid_kw"]),  # type: ignore[arg-type]
+                    int(sv["rack_slots"]),  # type: ignore[call-overload]
                 )
             )
     return pd.DataFrame(rows, columns=SITES_COLUMNS)

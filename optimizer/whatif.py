@@ -322,10 +322,10 @@ def _describe_change(table: pd.DataFrame, a: str, b: str) -> str:
         for r in rows.itertuples(index=False):
             if isinstance(r.offer, str):
                 out[f"reserved {r.offer} block {int(r.reserved_block)}"] = r.reserved_accelerators
-            elif isinstance(r.rack_type, str):
+                continue
+            out[f"site {r.site} open"] = 1
+            if isinstance(r.rack_type, str):
                 out[f"{r.rack_type} racks at {r.site}"] = r.racks_at_end
-            else:
-                out[f"site {r.site} open"] = 1
         return out
 
     x, y = view(a), view(b)

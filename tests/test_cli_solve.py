@@ -34,6 +34,8 @@ def test_solve_writes_every_table(tmp_path):
         "assignments.csv",
         "costs.csv",
         "racks.csv",
+        "report.html",
+        "results.xlsx",
         "run.json",
         "sites.csv",
         "summary.csv",
