@@ -169,7 +169,7 @@ def cluster_address():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         host="127.0.0.1",
         silence_logs=logging.ERROR,
     ) as cluster:
@@ -845,7 +845,7 @@ def test_killing_a_worker_mid_sweep(be_plan):
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             host="127.0.0.1",
             silence_logs=logging.CRITICAL,
         ) as cluster,
