@@ -28,7 +28,7 @@ MAX_TOTAL_BYTES = 1024 * 2**20
 MAX_RATIO = 1000
 MAX_ROWS = 250_000
 MAX_COLUMNS = 1_000
-MAX_CELLS = 5_000_000
+MAX_CELLS = 10_000_000
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?$")
@@ -155,8 +155,12 @@ def read_workbook(path: Path, wanted: set[str] | None = None) -> list[RawSheet]:
                 continue
             data = _read_part(zf, info, budget)
             budget -= len(data)
-            if b"sheetData" in data:
-                scans[part.lower()] = _scan_sheet(names.get(part.lower(), part), data)
+            name = names.get(part.lower())
+            if name is not None and wanted is not None and name not in wanted:
+                # a sheet the plan does not use: never handed to calamine, no range limits
+                scans[part.lower()] = RawSheet(name=name, hidden=False)
+            elif b"sheetData" in data:
+                scans[part.lower()] = _scan_sheet(name or part, data)
     for name, (part, _) in sheets.items():
         if part not in scans:
             raise UnreadableWorkbook(f"sheet '{name}' has no worksheet part in the archive")

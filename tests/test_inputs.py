@@ -179,3 +179,31 @@ def test_rtt_lookup_is_symmetric(book):
     assert plan.rtt_ms("eu-west", "no-south") == plan.rtt_ms("no-south", "eu-west") == 25
     assert plan.rtt_ms("eu-west", "eu-west") == 5
     assert plan.rtt_ms("no-south", "us-texas") is None
+
+
+def test_a_large_sheet_the_plan_does_not_use_is_only_a_warning(tmp_path):
+    """Range limits guard the sheets the plan reads; an extra sheet of raw data that goes
+    past them is ignored with a warning like any unknown sheet."""
+    import re
+    import zipfile
+
+    sheets = valid_sheets()
+    sheets["raw data"] = [["x"], [1]]
+    path = write_book(tmp_path / "plan.xlsx", sheets)
+    book = openpyxl.load_workbook(path)
+    part = f"xl/worksheets/sheet{book.sheetnames.index('raw data') + 1}.xml"
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    xml = parts[part].decode()
+    xml = re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:B400000"', xml)
+    xml = xml.replace(
+        "</sheetData>", '<row r="400000"><c r="B400000"><v>1</v></c></row></sheetData>'
+    )
+    parts[part] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    plan = read_plan(path)
+    assert [str(w) for w in plan.warnings] == [
+        "sheet 'raw data': unknown sheet, ignored (the sheets read are: settings, regions, latency, sites, accelerators, performance, hardware, installed, cloud, apis, edge, workloads, scenarios)"
+    ]
