@@ -204,6 +204,5 @@ def test_a_large_sheet_the_plan_does_not_use_is_only_a_warning(tmp_path):
         for name, data in parts.items():
             zf.writestr(name, data)
     plan = read_plan(path)
-    assert [str(w) for w in plan.warnings] == [
-        "sheet 'raw data': unknown sheet, ignored (the sheets read are: settings, regions, latency, sites, accelerators, performance, hardware, installed, cloud, apis, edge, workloads, scenarios)"
-    ]
+    [warning] = [str(w) for w in plan.warnings]
+    assert warning.startswith("sheet 'raw data': unknown sheet, ignored")
