@@ -11,14 +11,9 @@ diagnosis). LibreOffice and Chromium checks skip, saying why, where those are mi
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import json
-import os
-import select
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 import zlib
@@ -29,6 +24,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from chromium import CHROMIUM, Chromium, page_problems
 from conftest import Sheets, set_cell, valid_sheets, write_book
 
 from optimizer import read_plan
@@ -48,7 +44,6 @@ FORMULA_ID = "=1+2"
 ERROR_ID = "#N/A"
 REGION = "<i>home</i>"
 SWEEP = f"power_price_multiplier@{REGION}=1,1.25,1.75,2"  # no tie: it changes at 1.5
-CHROMIUM = "/usr/bin/chromium"
 FORBIDDEN = ("http://", "https://", "//cdn", "<link", 'src="http', "<script", "<img", "<iframe")
 
 
@@ -416,102 +411,6 @@ def test_page_without_a_plan_explains_why(no_plan: Written):
 # --- in a browser ------------------------------------------------------------------------
 
 
-# Starts Chromium with the pipes as its fds 3 and 4 (a shell's `3<&N` takes one digit only).
-TRAMPOLINE = (
-    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
-    "os.execv(sys.argv[3], sys.argv[3:])"
-)
-
-
-def _pipe() -> tuple[int, int]:
-    """A pipe whose ends are numbered 10 or more, clear of the 3 and 4 they are copied to."""
-    ends = []
-    for fd in os.pipe():
-        ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
-        os.close(fd)
-    return ends[0], ends[1]
-
-
-class _Browser:
-    """Headless Chromium over --remote-debugging-pipe: fd 3 takes commands, fd 4 answers."""
-
-    def __init__(self, profile: Path) -> None:
-        to_r, self._to = _pipe()
-        self._from, from_w = _pipe()
-        flags = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-pipe",
-            "--window-size=1280,1000",
-            "about:blank",
-        ]
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", TRAMPOLINE, str(to_r), str(from_w), CHROMIUM, *flags],
-            pass_fds=(to_r, from_w),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(to_r)
-        os.close(from_w)
-        self._buffer, self._id = b"", 0
-        self.events: list[dict[str, Any]] = []
-
-    def call(self, method: str, params: dict[str, Any] | None = None, sid: str = "") -> Any:
-        self._id += 1
-        message: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
-        if sid:
-            message["sessionId"] = sid
-        os.write(self._to, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._receive()
-            if reply.get("id") == self._id:
-                assert "error" not in reply, reply
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def _receive(self) -> dict[str, Any]:
-        deadline = time.monotonic() + 30
-        while b"\0" not in self._buffer:
-            ready, _, _ = select.select([self._from], [], [], deadline - time.monotonic())
-            assert ready, "Chromium did not answer in 30 s"
-            chunk = os.read(self._from, 1 << 20)
-            assert chunk, "Chromium closed the pipe"
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def load(self, url: str) -> str:
-        targets = self.call("Target.getTargets")["targetInfos"]
-        page = next(t for t in targets if t["type"] == "page")
-        sid = self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})[
-            "sessionId"
-        ]
-        for domain in ("Network", "Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable", sid=sid)
-        self.call("Page.navigate", {"url": url}, sid=sid)
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
-            self.events.append(self._receive())
-        return sid
-
-    def close(self) -> None:
-        with contextlib.suppress(AssertionError, OSError):
-            self.call("Browser.close")
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._to)
-        os.close(self._from)
-
-
 def _png_colours(png: bytes) -> int:
     """How many distinct colours an 8-bit RGB(A) PNG (as Chromium writes it) has."""
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
@@ -557,10 +456,10 @@ def test_chromium_renders_each_page_offline(runs: list[Written], tmp_path: Path)
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed: cannot load the page in a browser")
     for i, run in enumerate(runs):
-        browser = _Browser(tmp_path / f"profile{i}")
+        browser = Chromium(tmp_path / f"profile{i}")
         try:
             url = (run.folder / "report.html").resolve().as_uri()
-            sid = browser.load(url)
+            sid = browser.open(url)
             shot = browser.call(  # the top of the page, small: decoded in Python below
                 "Page.captureScreenshot",
                 {
@@ -568,7 +467,7 @@ def test_chromium_renders_each_page_offline(runs: list[Written], tmp_path: Path)
                     "captureBeyondViewport": True,
                     "clip": {"x": 0, "y": 0, "width": 1280, "height": 1600, "scale": 0.25},
                 },
-                sid=sid,
+                session=sid,
             )
             probe = browser.call(
                 "Runtime.evaluate",
@@ -578,25 +477,12 @@ def test_chromium_renders_each_page_offline(runs: list[Written], tmp_path: Path)
                     "height: document.body.scrollHeight, text: document.body.innerText})",
                     "returnByValue": True,
                 },
-                sid=sid,
+                session=sid,
             )
         finally:
             browser.close()
         page = json.loads(probe["result"]["value"])
-        requests = [
-            e["params"]["request"]["url"]
-            for e in browser.events
-            if e.get("method") == "Network.requestWillBeSent"
-        ]
-        assert requests == [url], requests
-        errors = [
-            e
-            for e in browser.events
-            if e.get("method") in ("Runtime.exceptionThrown",)
-            or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
-            or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
-        ]
-        assert errors == [], errors
+        assert page_problems(browser.events, url) == []
         assert page["scripts"] == 0
         assert page["height"] > 600
         png = base64.b64decode(shot["data"])
