@@ -296,12 +296,17 @@ def common_decisions(table: pd.DataFrame, scenarios: list[str]) -> list[str]:
 
 
 def break_even(runs: list[ScenarioRun], table: pd.DataFrame, parameter: str) -> list[str]:
-    """For one swept parameter: between which values the first-stage plan changes, and how."""
+    """For one swept parameter: between which values the first-stage plan changes, and how.
+
+    The base case counts as the value 1 of a multiplier (unless the sweep has it)."""
     points = sorted(
         (r.scenario.values[parameter], r.scenario.name)
         for r in runs
         if parameter in r.scenario.values and r.plan is not None
     )
+    base = next((r for r in runs if not r.scenario.overrides and r.plan is not None), None)
+    if base is not None and "multiplier" in parameter and all(v != 1 for v, _ in points):
+        points = sorted([*points, (1.0, base.scenario.name)])
     plans = {
         name: set(map(str, group.drop(columns="scenario").itertuples(index=False)))
         for name, group in table.groupby("scenario")

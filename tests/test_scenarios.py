@@ -1015,3 +1015,12 @@ def test_math_sanity():
     assert OPTIMUM["cheap"] == CAPEX + RACK_KW * YEAR_H * 0.05
     assert OPTIMUM["dear"] == ALL_CLOUD
     assert math.isclose(onprem(3.0), 30660.0)
+
+
+def test_break_even_counts_the_base_case_as_a_multiplier_of_1(be_plan, cluster_address):
+    """Swept at 0.5 and 2 only, with the base case (x1, on-prem like 0.5): the plan changes
+    between 1 and 2, the narrower interval around m* = 1.5."""
+    scenarios = [Scenario(BASE), *from_sweeps(be_plan, ["power_price_multiplier=0.5,2"])]
+    result = run_scenarios(be_plan, scenarios, OPTIONS, scheduler=cluster_address)
+    [line] = result.break_even
+    assert line.startswith("between power_price_multiplier 1 and 2:"), line
