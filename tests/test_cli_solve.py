@@ -148,3 +148,22 @@ def test_interrupt_leaves_no_partial_folder(tmp_path, monkeypatch):
     assert result.exit_code == Exit.INTERRUPTED
     assert "nothing was written" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_solver_options_override_the_settings_sheet(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "workloads", 4, "allow_edge", "yes")
+    sheets["settings"] += [["mip_gap", 0.2], ["threads", 4], ["time_limit_s", 50]]
+    path = write_book(tmp_path / "plan.xlsx", sheets)
+    result = run(path, "--threads", "1", "--mip-gap", "0.05", "--time-limit", "30")
+    assert result.exit_code == Exit.OK, result.output
+    info = json.loads((tmp_path / "plan-results" / "run.json").read_text())
+    assert info["options"] == {"mip_gap": 0.05, "time_limit_s": 30.0, "threads": 1, "log": False}
+    assert info["settings"]["mip_gap"] == 0.2  # the workbook's, as read
+
+
+def test_quiet_prints_no_summary(tmp_path):
+    result = run(solvable(tmp_path), "--quiet")
+    assert result.exit_code == Exit.OK
+    assert "Total cost" not in result.output and "wrote" not in result.output
+    assert (tmp_path / "plan-results" / "summary.csv").exists()
