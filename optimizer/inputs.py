@@ -560,7 +560,7 @@ def _check_cloud(cloud: pd.DataFrame, found: _Findings) -> None:
                 "cloud",
                 where,
                 "term_years",
-                f"only reserved offers have a term; ignored for a {row.pricing} offer",
+                f"only reserved offers have a term; ignored for {_a(row.pricing)} offer",
             )
 
 
@@ -614,7 +614,7 @@ def _check_workloads(
                 "'accelerators', column 'training_speed' is blank everywhere)",
             )
         start = 0 if row.start_period is None else row.start_period
-        end = last if row.end_period is None else row.end_period
+        end = max(last, start) if row.end_period is None else row.end_period
         if end < start:
             found.error(
                 "workloads",

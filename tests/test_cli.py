@@ -122,3 +122,16 @@ def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
     assert "Traceback" not in result.output
     debug = run(book(name="b.xlsx"), "--check", "--debug")
     assert isinstance(debug.exception, RuntimeError)
+
+
+def test_template_must_be_xlsx(tmp_path):
+    result = run("--template", tmp_path / "t.csv")
+    assert result.exit_code == Exit.INPUT
+    assert "the template must be an .xlsx file" in result.output
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_write_model_must_be_mps_or_lp(book, tmp_path):
+    result = run(book(), "--write-model", tmp_path / "model.txt")
+    assert result.exit_code == Exit.INPUT
+    assert "--write-model takes a .mps or .lp file" in result.output

@@ -404,3 +404,22 @@ def test_every_problem_is_one_line_and_located(tmp_path):
     for p in info.value.problems:
         assert "\n" not in str(p)
         assert p.sheet is not None or "sheet" in p.message
+
+
+def test_warnings_for_figures_that_are_ignored(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "sites", 3, "build_cost_usd", 1e6)  # austin is existing
+    set_cell(sheets, "cloud", 2, "term_years", 1)  # an on-demand offer
+    sheets["latency"].append(["eu-west", "eu-west", 3])
+    set_cell(sheets, "workloads", 2, "start_period", 20)  # after the 12 quarters
+    warnings = [str(w) for w in read_plan(write_book(tmp_path / "plan.xlsx", sheets)).warnings]
+    assert warnings == [
+        "sheet 'latency', row 4, column 'to_region': a region with itself is ignored: within a "
+        "region the round trip is the setting intra_region_rtt_ms",
+        "sheet 'sites', row 3, column 'build_cost_usd': an existing site has no build cost; "
+        "the figure is ignored",
+        "sheet 'cloud', row 2, column 'term_years': only reserved offers have a term; ignored "
+        "for an on_demand offer",
+        "sheet 'workloads', row 2, column 'start_period': starts after the horizon's last "
+        "period (11); it has no demand in the plan",
+    ]
