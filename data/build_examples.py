@@ -233,6 +233,19 @@ def site(
     }
 
 
+def _workload(kind: str, name: str, model: str, region: str, demand: float, **kw: Cell) -> Row:
+    """A workloads row: the columns both kinds share, then those ``kw`` sets."""
+    return {
+        "workload": name,
+        "kind": kind,
+        "model": model,
+        "user_region": region,
+        "demand": demand,
+        "demand_unit": "mtok_per_day" if kind == "inference" else "h100_hours_per_month",
+        **kw,
+    }
+
+
 def inference(
     name: str,
     model: str,
@@ -251,25 +264,24 @@ def inference(
     start: int | None = None,
     end: int | None = None,
 ) -> Row:
-    return {
-        "workload": name,
-        "kind": "inference",
-        "model": model,
-        "user_region": region,
-        "demand": mtok_per_day,
-        "demand_unit": "mtok_per_day",
-        "growth_per_year": growth,
-        "peak_factor": peak,
-        "max_latency_ms": latency_ms,
-        "residency": residency,
-        "allow_cloud": yes_no(cloud),
-        "allow_api": yes_no(api),
-        "allow_edge": yes_no(edge),
-        "sensitive": yes_no(sensitive),
-        "interruptible": yes_no(interruptible),
-        "start_period": start,
-        "end_period": end,
-    }
+    return _workload(
+        "inference",
+        name,
+        model,
+        region,
+        mtok_per_day,
+        growth_per_year=growth,
+        peak_factor=peak,
+        max_latency_ms=latency_ms,
+        residency=residency,
+        allow_cloud=yes_no(cloud),
+        allow_api=yes_no(api),
+        allow_edge=yes_no(edge),
+        sensitive=yes_no(sensitive),
+        interruptible=yes_no(interruptible),
+        start_period=start,
+        end_period=end,
+    )
 
 
 def training(
@@ -286,25 +298,24 @@ def training(
     start: int | None = None,
     end: int | None = None,
 ) -> Row:
-    return {
-        "workload": name,
-        "kind": "training",
-        "model": model,
-        "user_region": region,
-        "demand": h100_hours_per_month,
-        "demand_unit": "h100_hours_per_month",
-        "growth_per_year": growth,
-        "peak_factor": None,
-        "max_latency_ms": None,
-        "residency": residency,
-        "allow_cloud": yes_no(cloud),
-        "allow_api": "no",  # APIs serve inference only
-        "allow_edge": "no",
-        "sensitive": yes_no(sensitive),
-        "interruptible": yes_no(interruptible),
-        "start_period": start,
-        "end_period": end,
-    }
+    return _workload(
+        "training",
+        name,
+        model,
+        region,
+        h100_hours_per_month,
+        growth_per_year=growth,
+        peak_factor=None,
+        max_latency_ms=None,
+        residency=residency,
+        allow_cloud=yes_no(cloud),
+        allow_api="no",  # APIs serve inference only
+        allow_edge="no",
+        sensitive=yes_no(sensitive),
+        interruptible=yes_no(interruptible),
+        start_period=start,
+        end_period=end,
+    )
 
 
 def scenario(name: str, probability: float | None, *overrides: tuple[str, str, float]) -> list[Row]:
