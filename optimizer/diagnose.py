@@ -11,6 +11,7 @@ plan exist.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import highspy
@@ -177,8 +178,13 @@ def elastic(
             np.asarray(slack_rows, dtype=np.int32),
             np.asarray(signs, dtype=float),
         )
-    compiled.integer = np.concatenate([compiled.integer, np.zeros(len(slack_rows), dtype=bool)])
-    solved, values, _ = run_highs(h, compiled, 0.0, time.perf_counter())
+    relaxed = dataclasses.replace(
+        compiled,
+        highs=h,
+        integer=np.concatenate([compiled.integer, np.zeros(len(slack_rows), dtype=bool)]),
+        objective_scale=1.0,
+    )
+    solved, values, _ = run_highs(h, relaxed, 0.0, time.perf_counter())
     if values is None:
         return [], solved.status
     found: list[tuple[str, str, int]] = []  # what, why, period
