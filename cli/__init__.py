@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.certify import CertificateError
 from optimizer.cli.summary import print_summary
 from optimizer.cli.whatif import Bar, print_robust, print_whatif, whatif_info, whatif_status
 from optimizer.errors import InputError, Problem
@@ -209,6 +210,11 @@ def main(
     except KeyboardInterrupt:
         say(_err(), "interrupted:", "red", " nothing was written")
         code = Exit.INTERRUPTED
+    except CertificateError as exc:
+        if debug:
+            raise
+        say(_err(), "error:", "red", f" {exc}; nothing was written (a bug: please report it)")
+        code = Exit.INTERNAL
     except Exception as exc:
         if debug:
             raise
@@ -433,6 +439,7 @@ def run_info(
         "objective_usd": solved.objective,
         "best_bound_usd": solved.best_bound,
         "mip_gap": solved.gap,
+        "certificate": solved.certificate.as_dict() if solved.certificate else None,
         "solver_warnings": list(solved.warnings),
         "diagnosis": outcome.diagnosis,
         "timings_seconds": outcome.timings,

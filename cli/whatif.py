@@ -146,6 +146,11 @@ def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[s
                 "probability": run.scenario.probability,
                 "status": run.status,
                 "objective_usd": run.objective,
+                "certificate": (
+                    run.solved.certificate.as_dict()
+                    if run.solved is not None and run.solved.certificate
+                    else None
+                ),
                 "error": run.error,
                 "diagnosis": run.diagnosis,
             }

@@ -140,3 +140,12 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
         expr=pyo.quicksum(d.discount[key[0]] * m.cost[key] for key in m.COSTS),
         sense=pyo.minimize,
     )
+
+
+def replace_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Rebuild the cost ledger and the objective of a built model from ``d`` (the same
+    sets with other prices), and make ``d`` the model's data."""
+    for component in (m.total_cost, m.cost, m.COSTS):
+        m.del_component(component)
+    m.data = d
+    add_objective(m, d, Derived(m, d))

@@ -14,6 +14,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer import results
+from optimizer.certify import certified
 from optimizer.diagnose import installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
@@ -83,17 +84,20 @@ def solve_robust(plan: Plan, scenarios: list[Scenario], options: SolverOptions) 
         expr=pyo.quicksum(p[name] * m.scenario[name].total_cost.expr for name in plans),
         sense=pyo.minimize,
     )
-    solved, compiled = solve(m, options)
+    solved, compiled, values = solve(m, options)
     out = Robust(solved=solved, probabilities=p)
-    if not solved.has_plan:
+    if values is None:
         return out
+    costs = {name: results.costs(plans[name], m.scenario[name], name) for name in plans}
+    expected = sum(p[name] * float(costs[name]["discounted_usd"].sum()) for name in plans)
+    solved = out.solved = certified(compiled, solved, values, expected, options.mip_gap)
     shadow = power_shadow_prices(
         compiled, options, {name: (m.scenario[name], p[name]) for name in plans}
     )
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in results.COLUMNS}
     for name in plans:
         block = m.scenario[name]
-        cost = results.costs(plans[name], block, name)
+        cost = costs[name]
         obj = float(cost["discounted_usd"].sum())
         one = Solved(
             solved.status,

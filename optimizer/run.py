@@ -7,16 +7,15 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer import results
+from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
-from optimizer.models.objective import add_objective
+from optimizer.models.objective import replace_objective
 from optimizer.models.stages import FirstStage, fix_first_stage
-from optimizer.models.variables import Derived
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
 from optimizer.solve import (
@@ -24,12 +23,13 @@ from optimizer.solve import (
     Compiled,
     Solved,
     SolverOptions,
+    Values,
     compile_model,
     fixed_lp_duals,
     load_values,
     run_highs,
-    set_objective,
     solve,
+    with_objective,
 )
 
 
@@ -84,7 +84,7 @@ def optimize(
         return Outcome(
             solved=_precheck_failure("the plan's purchases do not fit here"), timings=timings
         )
-    solved, compiled = solve(m, options, write_model)
+    solved, compiled, values = solve(m, options, write_model)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
@@ -95,59 +95,75 @@ def optimize(
             outcome.diagnosis = ["no relaxation of demand or limits was found in time"]
         timings["diagnosis_seconds"] = time.perf_counter() - t0
         return outcome
-    if not solved.has_plan:
+    if values is None:
         return outcome
+    return _finish(plan, outcome, compiled, values, options, scenario)
+
+
+def _finish(
+    plan: Plan,
+    outcome: Outcome,
+    compiled: Compiled,
+    values: Values,
+    options: SolverOptions,
+    scenario: str,
+) -> Outcome:
+    """Certify the plan loaded into the model (CertificateError when it fails) and make
+    the tables."""
     t0 = time.perf_counter()
+    m = outcome.model
+    cost_table = results.costs(plan, m, scenario)
+    ledger = float(cost_table["discounted_usd"].sum())
+    outcome.solved = certified(compiled, outcome.solved, values, ledger, options.mip_gap)
+    outcome.timings["certificate_seconds"] = outcome.solved.certificate.seconds
     shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
-    outcome.tables = tables(plan, m, solved, shadow, scenario)
-    timings["results_seconds"] = time.perf_counter() - t0
+    outcome.tables = tables(plan, m, outcome.solved, shadow, scenario, cost_table)
+    outcome.timings["results_seconds"] = time.perf_counter() - t0
     return outcome
 
 
 @dataclass
-class _Warm:
+class _Reusable:
     """The model a worker built for a plan, kept for scenarios that change only prices."""
 
     plan: weakref.ref[Plan]
     model: pyo.ConcreteModel
     compiled: Compiled
-    values: np.ndarray | None = None
 
 
-_warm: _Warm | None = None  # one per process: a Dask worker runs one task at a time
+_reusable: _Reusable | None = None  # one per process: a Dask worker runs one task at a time
 
 
 def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Outcome | None:
-    """Solve a scenario that changes only prices by changing the objective of the model
-    built for ``plan`` (built on first use in this process), warm-started from the last
-    solution. None when the plan has no model to reuse (no allowed option somewhere)."""
-    global _warm
+    """Solve a scenario that changes only prices on the model built for ``plan`` (built on
+    first use in this process), with the scenario's costs in a new HiGHS instance.
+
+    None when there is nothing to reuse (no allowed option somewhere) or the answer
+    failed its certificate: the caller then builds and solves the scenario afresh.
+    """
+    global _reusable
     t0 = time.perf_counter()
-    if _warm is None or _warm.plan() is not plan:
-        _warm = None
+    if _reusable is None or _reusable.plan() is not plan:
+        _reusable = None
         base = build_data(plan)
         if no_option_reasons(plan, base) or installed_over_limits(base):
             return None
         m = build_model(plan, base)
-        _warm = _Warm(weakref.ref(plan), m, compile_model(m, options))
-    m, compiled = _warm.model, _warm.compiled
+        _reusable = _Reusable(weakref.ref(plan), m, compile_model(m, options))
+    m = _reusable.model
     data = build_data(apply(plan, scenario))
-    for name in ("total_cost", "cost", "COSTS"):
-        m.del_component(name)
-    add_objective(m, data, Derived(m, data))
-    m.data = data
-    set_objective(compiled, m.total_cost, _warm.values)
+    replace_objective(m, data)
+    compiled = with_objective(_reusable.compiled, m.total_cost, options)
     timings = {"build_seconds": time.perf_counter() - t0}
-    solved, values, _ = run_highs(compiled.highs, compiled, 0.0, time.perf_counter())
+    solved, raw, _ = run_highs(compiled.highs, compiled, 0.0, time.perf_counter())
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
-    if values is None:
+    if raw is None:
         return outcome
-    _warm.values = values
-    load_values(compiled, values)
-    shadow = power_shadow_prices(compiled, options, {scenario.name: (m, 1.0)})[scenario.name]
-    outcome.tables = tables(plan, m, solved, shadow, scenario.name)
-    return outcome
+    try:
+        return _finish(plan, outcome, compiled, load_values(compiled, raw), options, scenario.name)
+    except CertificateError:
+        return None
 
 
 def power_shadow_prices(
@@ -190,9 +206,10 @@ def tables(
     solved: Solved,
     shadow: dict[tuple[str, int], float],
     scenario: str,
+    cost_table: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
-    """Every output table of a solved run (``shadow``: power shadow prices by site, period)."""
-    cost_table = results.costs(plan, m, scenario)
+    """Every output table of a solved run (``shadow``: power shadow prices by site, period;
+    ``cost_table``: its costs)."""
     return {
         "summary": results.summary(cost_table, solved, scenario),
         "costs": cost_table,

@@ -9,6 +9,7 @@ variable values exist only when it says a plan exists.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -17,12 +18,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
+
+if TYPE_CHECKING:
+    from optimizer.certify import Certificate
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.()]")
 
@@ -45,6 +50,7 @@ class Solved:
     seconds: float
     handoff_seconds: float
     warnings: tuple[str, ...] = ()
+    certificate: Certificate | None = None
 
     @property
     def has_plan(self) -> bool:
@@ -91,10 +97,10 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    cost = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
+    cost, offset = objective_costs(_active_objective(m), columns)
     scale = objective_scale(cost)
     lp.col_cost_ = cost * scale
-    lp.offset_ = (float(repn.c_offset[0]) if len(repn.c_offset) else 0.0) * scale
+    lp.offset_ = offset * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     a = repn.A.tocsc()
@@ -244,45 +250,70 @@ def scaling_warnings(log: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(line for line in lines if line.startswith("WARNING")))
 
 
-def load_values(compiled: Compiled, values: np.ndarray) -> None:
+@dataclass(frozen=True)
+class Values:
+    """A solution by column: as the solver gave it, and as loaded into the model."""
+
+    raw: np.ndarray
+    plan: np.ndarray
+
+
+def load_values(compiled: Compiled, raw: np.ndarray) -> Values:
     """Put the solution into the Pyomo variables (integers rounded, and values within
     1e-9 of zero, the solver's leftovers, made zero)."""
-    values = np.where(compiled.integer, np.round(values), values)
+    values = np.where(compiled.integer, np.round(raw), raw)
     values = np.where(np.abs(values) < 1e-9, 0.0, values)
     for var, x in zip(compiled.columns, values.tolist(), strict=True):
         var.set_value(x, skip_validation=True)
+    return Values(raw=raw, plan=values)
 
 
-def solve(m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None = None) -> Solved:
-    """Solve ``m`` with HiGHS; load the plan into its variables when there is one."""
+def _active_objective(m: pyo.Block) -> pyo.Objective:
+    return next(m.component_data_objects(pyo.Objective, active=True))
+
+
+def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[np.ndarray, float]:
+    """The objective's cost per column and its constant, the same way for a fresh model
+    and for a new objective over a compiled one (so the two give HiGHS identical
+    numbers, and the same scenario the same answer by either path)."""
+    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
+    column = {id(v): j for j, v in enumerate(columns)}
+    cost = np.zeros(len(columns))
+    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        cost[column[id(var)]] += coef
+    return cost, float(repn.constant)
+
+
+def solve(
+    m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None = None
+) -> tuple[Solved, Compiled, Values | None]:
+    """Solve ``m`` with HiGHS: the solver's word, the compiled model, and the solution,
+    loaded into ``m``'s variables, when there is a plan (not yet certified)."""
     started = time.perf_counter()
     compiled = compile_model(m, options, names=write_model is not None)
     if write_model is not None:
         compiled.highs.writeModel(str(write_model))
     handoff = time.perf_counter() - started
-    solved, values, _ = run_highs(compiled.highs, compiled, handoff, started)
-    if values is not None:
-        load_values(compiled, values)
-    return solved, compiled
+    solved, raw, _ = run_highs(compiled.highs, compiled, handoff, started)
+    return solved, compiled, None if raw is None else load_values(compiled, raw)
 
 
-def set_objective(
-    compiled: Compiled, objective: pyo.Objective, start: np.ndarray | None = None
-) -> None:
-    """Give HiGHS a new objective over the same columns (and a solution to start from)."""
-    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
-    column = {id(v): j for j, v in enumerate(compiled.columns)}
-    n = len(compiled.columns)
-    cost = np.zeros(n)
-    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        cost[column[id(var)]] += coef
+def with_objective(base: Compiled, objective: pyo.Objective, options: SolverOptions) -> Compiled:
+    """A new HiGHS instance holding ``base``'s model with ``objective``'s costs.
+
+    A fresh instance, not ``base``'s with its costs changed: nothing of an earlier
+    solve (basis, incumbent, start) carries over, so a scenario's answer does not
+    depend on what this process solved before. (highspy 1.16.0 also answers
+    wrongly when given a MIP start with presolve on; docs/performance.md.)
+    """
+    cost, offset = objective_costs(objective, base.columns)
     scale = objective_scale(cost)
-    compiled.objective_scale = scale
-    h = compiled.highs
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost * scale)
-    h.changeObjectiveOffset(float(repn.constant) * scale)
-    if start is not None:
-        h.setSolution(n, np.arange(n, dtype=np.int32), start)
+    lp = base.highs.getLp()
+    lp.col_cost_ = cost * scale
+    lp.offset_ = offset * scale
+    h = new_highs(options)
+    h.passModel(lp)
+    return dataclasses.replace(base, highs=h, objective_scale=scale)
 
 
 def fixed_lp_duals(

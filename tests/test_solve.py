@@ -18,7 +18,7 @@ def test_mixed_senses_and_integers():
     m.c2 = pyo.Constraint(expr=m.x - m.y <= 1)
     m.c3 = pyo.Constraint(expr=m.y == 2 * m.x - 1)
     m.o = pyo.Objective(expr=3 * m.x + 2 * m.y + 5)
-    solved, _ = solve(m, SolverOptions())
+    solved, _, _ = solve(m, SolverOptions())
     assert solved.status == OPTIMAL and solved.has_plan
     assert solved.objective == pytest.approx(17.0)
     assert (m.x.value, m.y.value) == (2, pytest.approx(3.0))
@@ -29,7 +29,7 @@ def test_infeasible():
     m.x = pyo.Var(bounds=(0, 1))
     m.c = pyo.Constraint(expr=m.x >= 2)
     m.o = pyo.Objective(expr=m.x)
-    solved, _ = solve(m, SolverOptions())
+    solved, _, _ = solve(m, SolverOptions())
     assert solved.status == INFEASIBLE and not solved.has_plan and solved.objective is None
 
 
@@ -39,7 +39,7 @@ def test_badly_scaled_numbers_are_reported():
     m.y = pyo.Var(bounds=(0, 10))
     m.c = pyo.Constraint(expr=1e-8 * m.x + 1e8 * m.y >= 1)
     m.o = pyo.Objective(expr=1e-9 * m.x + 1e9 * m.y)
-    solved, _ = solve(m, SolverOptions())
+    solved, _, _ = solve(m, SolverOptions())
     assert any("badly scaled" in w for w in solved.warnings)
 
 
