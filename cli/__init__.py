@@ -37,6 +37,7 @@ from optimizer.template import write_template
 from optimizer.whatif import run_scenarios
 
 MAX_SHOWN = 1000  # problems printed; the count of the rest follows
+DEFAULT_BREAK_EVEN = 0.01  # break-even brackets narrowed to 1 % of the sweep's step
 
 
 class Exit(enum.IntEnum):
@@ -145,7 +146,7 @@ def _inventory(plan: Plan) -> Table:
 @click.option(
     "--threads",
     type=click.IntRange(min=0),
-    help="Solver threads, 0 for the solver's default (overrides the settings sheet).",
+    help="Solver threads, 0 for one a solve (overrides the settings sheet).",
 )
 @click.option(
     "--write-model",
@@ -178,6 +179,19 @@ def _inventory(plan: Plan) -> Table:
     help="Solve one stochastic plan over all scenarios: one site and rack plan, operations "
     "per scenario, minimising expected cost by probability.",
 )
+@click.option(
+    "--break-even-tolerance",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    metavar="FRACTION",
+    help="With one --sweep: narrow each value where the plan changes to this fraction of the "
+    "sweep's step, by bisection [default: 0.01].",
+)
+@click.option(
+    "--no-break-even",
+    is_flag=True,
+    help="With one --sweep: report where the plan changes between the swept values only "
+    "(no bisection).",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.version_option(package_name="capacity-optimizer")
@@ -195,6 +209,8 @@ def main(
     sweeps: tuple[str, ...],
     scheduler: str | None,
     robust: bool,
+    break_even_tolerance: float | None,
+    no_break_even: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -204,7 +220,15 @@ def main(
     2 invalid input, 3 no feasible plan, 4 time limit with no plan.
     """
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
-    whatif = WhatIfRequest(all_scenarios, scenario_name, list(sweeps), scheduler, robust)
+    whatif = WhatIfRequest(
+        all_scenarios,
+        scenario_name,
+        list(sweeps),
+        scheduler,
+        robust,
+        break_even_tolerance,
+        no_break_even,
+    )
     try:
         code = _run(plan, check, template, out, options, write_model, whatif, quiet)
     except KeyboardInterrupt:
@@ -284,7 +308,7 @@ def _run(
     if whatif.robust:
         return _run_robust(plan, loaded, options, scenarios, out, quiet)
     if scenarios:
-        return _run_whatif(plan, loaded, options, scenarios, whatif.scheduler, out, quiet)
+        return _run_whatif(plan, loaded, options, scenarios, whatif, out, quiet)
     outcome = optimize(loaded, options, write_model)
     console = _out(quiet)
     print_summary(console, loaded, outcome)
@@ -304,10 +328,42 @@ class WhatIfRequest:
     sweeps: list[str]
     scheduler: str | None
     robust: bool
+    break_even_tolerance: float | None
+    no_break_even: bool
+
+    @property
+    def bisection(self) -> float | None:
+        """The break-even tolerance as a fraction of the step (None: no bisection)."""
+        if self.no_break_even:
+            return None
+        chosen = self.break_even_tolerance
+        return DEFAULT_BREAK_EVEN if chosen is None else chosen
+
+    def _check_break_even(self) -> None:
+        option = (
+            "--no-break-even"
+            if self.no_break_even
+            else "--break-even-tolerance"
+            if self.break_even_tolerance is not None
+            else None
+        )
+        if option is None:
+            return
+        if self.break_even_tolerance is not None and self.no_break_even:
+            why = "give either --break-even-tolerance or --no-break-even, not both"
+        elif len(self.sweeps) != 1 or self.robust:
+            why = (
+                f"{option} applies to one --sweep of a number (a product of sweeps, the "
+                "scenarios sheet or --robust has no single parameter to bisect)"
+            )
+        else:
+            return
+        raise InputError([Problem(None, None, None, why)])
 
     def scenarios(self, plan: Plan) -> list[Scenario]:
         """The scenarios asked for (empty: a plain run of the base case). --robust alone
         means the base case and every scenario of the sheet."""
+        self._check_break_even()
         if not (self.all_scenarios or self.name or self.sweeps or self.robust):
             return []
         sheet = from_sheet(plan)
@@ -342,14 +398,22 @@ def _run_whatif(
     plan: Plan,
     options: SolverOptions,
     scenarios: list[Scenario],
-    scheduler: str | None,
+    request: WhatIfRequest,
     out: Path,
     quiet: bool,
 ) -> Exit:
     err, console = _err(), _out(quiet)
     started = time.perf_counter()
+    scheduler = request.scheduler
     with Bar(err, enabled=not quiet) as bar:
-        result = run_scenarios(plan, scenarios, options, scheduler, progress=bar)
+        result = run_scenarios(
+            plan,
+            scenarios,
+            options,
+            scheduler,
+            progress=bar,
+            break_even_tolerance=request.bisection,
+        )
     seconds = time.perf_counter() - started
     print_whatif(console, result, plan.settings.currency)
     for run in result.runs:

@@ -48,7 +48,9 @@ class Bar:
     def __call__(self, stage: str, total: int, done: int, running: int, failed: int) -> None:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(stage, total=total, running=0, failed=0)
-        self.progress.update(self.tasks[stage], completed=done, running=running, failed=failed)
+        self.progress.update(
+            self.tasks[stage], total=total, completed=done, running=running, failed=failed
+        )
 
 
 def scenario_table(summary: pd.DataFrame, currency: str) -> Table:
@@ -78,21 +80,30 @@ def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
     """The scenarios side by side, the least-regret plan, the decisions every scenario
     makes, and where a swept parameter changes the plan."""
     console.print(scenario_table(whatif.tables["summary"], currency))
-    if whatif.least_regret is not None:
-        worst = whatif.worst_regret[whatif.least_regret]
+    if len(whatif.least_regret) == 1:
+        [best] = whatif.least_regret
         console.print(
             Text.assemble(
                 ("Least worst-case regret: ", "bold"),
-                f"the plan of scenario {whatif.least_regret} (at most {_cell(worst)} "
+                f"the plan of scenario {best} (at most {_cell(whatif.worst_regret[best])} "
                 f"{currency} more than the best plan of any scenario)",
+            )
+        )
+    elif whatif.least_regret:
+        console.print(
+            Text.assemble(
+                ("Least worst-case regret: a tie ", "bold"),
+                "between the plans of scenarios " + ", ".join(whatif.least_regret) + ": their "
+                "worst-case regrets differ by less than the solvers' tolerance (regret.csv, "
+                "tolerance_usd), so none of them is better on this evidence",
             )
         )
     if whatif.common:
         console.print(Text("Decisions that hold in every scenario:", style="bold"))
         for line in whatif.common:
             console.print(f"  {line}")
-    for line in whatif.break_even:
-        console.print(Text.assemble(("Break-even ", "bold"), line))
+    for found in whatif.break_even:
+        console.print(Text.assemble(("Break-even ", "bold"), found.line()))
     for run in whatif.runs:
         if run.error:
             console.print(Text(f"scenario {run.scenario.name} failed: {run.error}", style="red"))
@@ -158,7 +169,7 @@ def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[s
         ],
         "least_regret": whatif.least_regret,
         "decisions_in_every_scenario": whatif.common,
-        "break_even": whatif.break_even,
+        "break_even": [found.line() for found in whatif.break_even],
         "scheduler": scheduler or "local",
         "wall_seconds": seconds,
     }

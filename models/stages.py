@@ -23,6 +23,13 @@ class FirstStage:
     def get(self, name: str, index: tuple[object, ...]) -> int:
         return self.values.get(name, {}).get(index, 0)
 
+    def key(self) -> tuple[object, ...]:
+        """The plan as a hashable value: equal for equal plans."""
+        return tuple(
+            (name, tuple(sorted(self.values.get(name, {}).items(), key=str)))
+            for name in FIRST_STAGE
+        )
+
 
 def first_stage(m: pyo.ConcreteModel) -> FirstStage:
     """The first-stage decisions of a solved model."""

@@ -127,6 +127,32 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("cost_usd", "USD, discounted", "the plan's objective under that scenario"),
         ("optimum_usd", "USD, discounted", "that scenario's own optimum (its summary objective)"),
         ("regret_usd", "USD, discounted", "cost_usd − optimum_usd"),
+        (
+            "tolerance_usd",
+            "USD, discounted",
+            "how far the two solves behind this regret may each be from their optimum "
+            "(objective − best bound of each, added): a regret within it is a tie, not a finding",
+        ),
+    ),
+    "breakeven": (
+        ("parameter", "", "the swept parameter (PARAMETER or PARAMETER@TARGET)"),
+        (
+            "break_even_value",
+            "the parameter's unit",
+            "where the plan changes: the middle of the final bracket",
+        ),
+        ("value_below", "the parameter's unit", "the bracket's lower end, solved"),
+        ("value_above", "the parameter's unit", "the bracket's upper end, solved"),
+        (
+            "decision",
+            "",
+            "what changes, as in decisions.csv: `site S open`, `R racks at S` (at the horizon's "
+            "end) or `reserved O block B`",
+        ),
+        ("below", "racks, accelerators or 0/1", "the decision's value at value_below"),
+        ("above", "racks, accelerators or 0/1", "the decision's value at value_above"),
+        ("objective_below_usd", "USD, discounted", "the optimum at value_below"),
+        ("objective_above_usd", "USD, discounted", "the optimum at value_above"),
     ),
 }
 
@@ -138,7 +164,12 @@ SUMMARY_EXTRAS: tuple[Column, ...] = (
         "USD, discounted",
         "the largest regret of this scenario's plan under any scenario (regret.csv)",
     ),
-    ("least_regret", "True/False", "this scenario's plan has the least worst-case regret"),
+    (
+        "least_regret",
+        "True/False",
+        "this scenario's plan has the least worst-case regret, or is within the solvers' "
+        "tolerance of it (several plans can be True: a tie)",
+    ),
     (
         "PARAMETER or PARAMETER@TARGET",
         "the parameter's unit",

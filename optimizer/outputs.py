@@ -28,6 +28,7 @@ RESULT_FILES = {
     "sites.csv",
     "decisions.csv",
     "regret.csv",
+    "breakeven.csv",
     "results.xlsx",
     "report.html",
     "run.json",

@@ -50,6 +50,19 @@ class Scenario:
         return {o.label: o.value for o in self.overrides}
 
     @property
+    def key(self) -> tuple[tuple[str, str, float], ...]:
+        """What the scenario changes: its overrides without the multipliers of 1, which
+        change nothing. Scenarios with equal keys are one scenario under several names
+        (a sweep's multiplier of 1 is the base case)."""
+        return tuple(
+            sorted(
+                (o.parameter, o.target, o.value)
+                for o in self.overrides
+                if not (o.parameter.endswith("multiplier") and o.value == 1)
+            )
+        )
+
+    @property
     def prices_only(self) -> bool:
         """True when only prices change (the model's structure is the base case's)."""
         return all(

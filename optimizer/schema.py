@@ -172,7 +172,8 @@ SETTINGS: tuple[Column, ...] = (
     Column(
         "threads",
         "integer",
-        "Solver threads (0: the solver's default).",
+        "Solver threads (0: one thread a solve, so that an answer does not depend on the "
+        "machine or on how many scenarios run at once).",
         unit="count",
         default=0,
         minimum=0.0,

@@ -181,8 +181,7 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     h.setOptionValue("log_to_console", options.log)
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("time_limit", float(options.time_limit_s))
-    if options.threads:
-        h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("threads", int(options.threads) or 1)  # 0: one, the same on any machine
     h.HandleKeyboardInterrupt = True
     return h
 

@@ -26,7 +26,7 @@ from optimizer.columns import names
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import optimize, resolve_prices
-from optimizer.scenarios import Scenario, apply
+from optimizer.scenarios import Override, Scenario, apply
 from optimizer.solve import Solved, SolverOptions
 
 FAILED = "failed"
@@ -90,8 +90,9 @@ Progress = Callable[[int, int, int], None]  # done, running, failed
 
 
 @contextlib.contextmanager
-def cluster(scheduler: str | None, tasks: int) -> Iterator[object]:
-    """A Dask client: on an existing cluster, or on a local one made for this run."""
+def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> Iterator[object]:
+    """A Dask client: on an existing cluster, or on a local one made for this run (with
+    ``workers`` processes, by default one per core, at most one per task)."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -99,7 +100,7 @@ def cluster(scheduler: str | None, tasks: int) -> Iterator[object]:
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
-    workers = max(1, min(os.cpu_count() or 1, tasks))
+    workers = max(1, min(workers or os.cpu_count() or 1, tasks))
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
         LocalCluster(
@@ -124,11 +125,10 @@ def run_tasks(
     """Solve every (scenario, fixed plan) job on the cluster; results in job order."""
     from distributed import as_completed
 
-    worker_options = dataclasses.replace(options, threads=options.threads or 1)
     shared = client.scatter(plan, broadcast=True, hash=False)  # type: ignore[attr-defined]
     futures = [
         client.submit(  # type: ignore[attr-defined]
-            solve_scenario, shared, scenario, worker_options, fixed, retries=1, pure=False
+            solve_scenario, shared, scenario, options, fixed, retries=1, pure=False
         )
         for scenario, fixed in jobs
     ]
@@ -241,37 +241,64 @@ def decisions(runs: list[ScenarioRun]) -> pd.DataFrame:
 REGRET_COLUMNS = names("regret")
 
 
-def regret(runs: list[ScenarioRun], crossed: dict[tuple[str, str], ScenarioRun]) -> pd.DataFrame:
-    """Each scenario's plan operated under every scenario: its discounted cost there, that
-    scenario's own optimum, and the difference (the regret)."""
-    own = {r.scenario.name: r.objective for r in runs}
+def slack(run: ScenarioRun) -> float:
+    """How far a run's cost may be above its optimum: its objective minus its best bound
+    (0 for an LP solved to optimality)."""
+    solved = run.solved
+    if solved is None or solved.objective is None or solved.best_bound is None:
+        return 0.0
+    return max(0.0, solved.objective - solved.best_bound)
+
+
+Operated = Callable[[ScenarioRun, ScenarioRun], "ScenarioRun | None"]
+
+
+def regret(runs: list[ScenarioRun], operated: Operated) -> pd.DataFrame:
+    """Each scenario's plan operated under every scenario (``operated(plan_run, under)``):
+    its discounted cost there, that scenario's own optimum, the difference (the regret)
+    and the solvers' tolerance on it."""
     rows = []
     for plan_run in runs:
         if plan_run.plan is None:
             continue
         for under in runs:
-            if under.scenario.name == plan_run.scenario.name:
-                run = plan_run
-            else:
-                run = crossed.get((plan_run.scenario.name, under.scenario.name))
+            same = under.scenario.key == plan_run.scenario.key
+            run = under if same else operated(plan_run, under)
             if run is None:
                 continue
-            cost, best = run.objective, own[under.scenario.name]
+            cost, best = run.objective, under.objective
             gap = cost - best if cost is not None and best is not None else None
-            rows.append((plan_run.scenario.name, under.scenario.name, run.status, cost, best, gap))
+            tolerance = slack(under) if same else slack(run) + slack(under)
+            rows.append(
+                (
+                    plan_run.scenario.name,
+                    under.scenario.name,
+                    run.status,
+                    cost,
+                    best,
+                    gap,
+                    tolerance,
+                )
+            )
     return pd.DataFrame(rows, columns=REGRET_COLUMNS)
 
 
-def least_regret(table: pd.DataFrame) -> tuple[str | None, dict[str, float]]:
-    """The plan whose worst-case regret is least, and every plan's worst-case regret
-    (infinite when it cannot be operated under some scenario)."""
+def least_regret(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
+    """The plans whose worst-case regret is least, with every plan within the solvers'
+    tolerance of it (a tie, not a finding), and every plan's worst-case regret (infinite
+    when it cannot be operated under some scenario)."""
     worst: dict[str, float] = {}
+    tolerance: dict[str, float] = {}
     for name, group in table.groupby("scenario", sort=False):
         values = group["regret_usd"].astype(float)
         worst[str(name)] = float("inf") if values.isna().any() else float(values.max())
-    if not worst:
-        return None, worst
-    return min(worst, key=lambda k: worst[k]), worst
+        tolerance[str(name)] = float(group["tolerance_usd"].astype(float).max())
+    finite = {k: v for k, v in worst.items() if v != float("inf")}
+    if not finite:
+        return [], worst
+    best = min(finite, key=lambda k: finite[k])
+    tied = [k for k, v in finite.items() if v - finite[best] <= tolerance[k] + tolerance[best]]
+    return tied, worst
 
 
 def common_decisions(table: pd.DataFrame, scenarios: list[str]) -> list[str]:
@@ -295,50 +322,93 @@ def common_decisions(table: pd.DataFrame, scenarios: list[str]) -> list[str]:
     return sorted(set.intersection(*keys.values()))
 
 
-def break_even(runs: list[ScenarioRun], table: pd.DataFrame, parameter: str) -> list[str]:
-    """For one swept parameter: between which values the first-stage plan changes, and how.
-
-    The base case counts as the value 1 of a multiplier (unless the sweep has it)."""
-    points = sorted(
-        (r.scenario.values[parameter], r.scenario.name)
-        for r in runs
-        if parameter in r.scenario.values and r.plan is not None
-    )
-    base = next((r for r in runs if not r.scenario.overrides and r.plan is not None), None)
-    if base is not None and "multiplier" in parameter and all(v != 1 for v, _ in points):
-        points = sorted([*points, (1.0, base.scenario.name)])
-    plans = {
-        name: set(map(str, group.drop(columns="scenario").itertuples(index=False)))
-        for name, group in table.groupby("scenario")
-    }
-    out = []
-    for (v0, a), (v1, b) in itertools.pairwise(points):
-        before, after = plans.get(a, set()), plans.get(b, set())
-        if before != after:
-            changes = _describe_change(table, a, b)
-            out.append(f"between {parameter} {v0:g} and {v1:g}: {changes}")
+def plan_view(run: ScenarioRun) -> dict[str, float]:
+    """A run's first-stage plan as decisions.csv states it, by decision: ``site S open``,
+    ``R racks at S`` (at the horizon's end), ``reserved O block B``."""
+    out: dict[str, float] = {}
+    for r in decisions([run]).itertuples(index=False):
+        if isinstance(r.offer, str):
+            out[f"reserved {r.offer} block {int(r.reserved_block)}"] = r.reserved_accelerators
+            continue
+        out[f"site {r.site} open"] = 1
+        if isinstance(r.rack_type, str):
+            out[f"{r.rack_type} racks at {r.site}"] = r.racks_at_end
     return out
 
 
-def _describe_change(table: pd.DataFrame, a: str, b: str) -> str:
-    def view(name: str) -> dict[str, float]:
-        rows = table[table["scenario"] == name]
-        out: dict[str, float] = {}
-        for r in rows.itertuples(index=False):
-            if isinstance(r.offer, str):
-                out[f"reserved {r.offer} block {int(r.reserved_block)}"] = r.reserved_accelerators
-                continue
-            out[f"site {r.site} open"] = 1
-            if isinstance(r.rack_type, str):
-                out[f"{r.rack_type} racks at {r.site}"] = r.racks_at_end
-        return out
+@dataclass(frozen=True)
+class BreakEven:
+    """Where a swept parameter changes the plan: the bracket around the change (both
+    ends solved), and each decision that flips there."""
 
-    x, y = view(a), view(b)
-    parts = []
-    for key in sorted(set(x) | set(y)):
-        if x.get(key, 0) != y.get(key, 0):
-            parts.append(f"{key} {x.get(key, 0):g} -> {y.get(key, 0):g}")
-    return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+    parameter: str
+    below: float
+    above: float
+    run_below: ScenarioRun
+    run_above: ScenarioRun
+
+    @property
+    def value(self) -> float:
+        return (self.below + self.above) / 2
+
+    def changes(self) -> list[tuple[str, float, float]]:
+        x, y = plan_view(self.run_below), plan_view(self.run_above)
+        return [
+            (k, x.get(k, 0), y.get(k, 0))
+            for k in sorted(set(x) | set(y))
+            if x.get(k, 0) != y.get(k, 0)
+        ]
+
+    def line(self) -> str:
+        """The break-even in words (the form report.html reads)."""
+        parts = [f"{k} {a:g} -> {b:g}" for k, a, b in self.changes()]
+        shown = "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+        low, high = self.run_below.objective, self.run_above.objective
+        return (
+            f"between {self.parameter} {self.below:.6g} and {self.above:.6g}: {shown} "
+            f"(optimum {low:,.0f} USD below, {high:,.0f} above)"
+        )
+
+
+BREAKEVEN_COLUMNS = names("breakeven")
+
+
+def breakeven_table(found: list[BreakEven]) -> pd.DataFrame:
+    """breakeven.csv: a row per decision that flips at each break-even value."""
+    rows = [
+        (
+            b.parameter,
+            b.value,
+            b.below,
+            b.above,
+            decision,
+            below,
+            above,
+            b.run_below.objective,
+            b.run_above.objective,
+        )
+        for b in found
+        for decision, below, above in b.changes()
+    ]
+    return pd.DataFrame(rows, columns=BREAKEVEN_COLUMNS)
+
+
+def swept_points(runs: list[ScenarioRun], parameter: str) -> list[tuple[float, ScenarioRun]]:
+    """The runs with a plan along one swept parameter, by value; the base case counts as
+    the value 1 of a multiplier (unless the sweep has it)."""
+    points = sorted(
+        ((r.scenario.values[parameter], r) for r in runs if parameter in r.scenario.values),
+        key=lambda p: p[0],
+    )
+    base = next((r for r in runs if not r.scenario.overrides), None)
+    if base is not None and "multiplier" in parameter and all(v != 1 for v, _ in points):
+        points = sorted([*points, (1.0, base)], key=lambda p: p[0])
+    return [(v, r) for v, r in points if r.plan is not None]
+
+
+def probe(template: Override, value: float) -> Scenario:
+    """The scenario at ``value`` of the swept override ``template``."""
+    return Scenario(f"{template.label}={value:.12g}", (dataclasses.replace(template, value=value),))
 
 
 @dataclass
@@ -348,10 +418,13 @@ class WhatIf:
 
     runs: list[ScenarioRun]
     tables: dict[str, pd.DataFrame]
-    least_regret: str | None
+    least_regret: list[str]  # one plan, or several within the solvers' tolerance of each other
     worst_regret: dict[str, float]
     common: list[str]
-    break_even: list[str]
+    break_even: list[BreakEven]
+
+
+StageProgress = Callable[[str, int, int, int, int], None]
 
 
 def run_scenarios(
@@ -359,11 +432,18 @@ def run_scenarios(
     scenarios: list[Scenario],
     options: SolverOptions,
     scheduler: str | None = None,
-    progress: Callable[[str, int, int, int, int], None] | None = None,
+    progress: StageProgress | None = None,
+    workers: int | None = None,
+    break_even_tolerance: float | None = 0.01,
 ) -> WhatIf:
-    """Solve every scenario, then each one's plan under every other (regret).
+    """Solve every scenario, then each one's plan under every other (regret), and for one
+    swept parameter find where the plan changes.
 
-    ``progress(stage, total, done, running, failed)`` is called as work finishes.
+    Scenarios that change the same things (a multiplier of 1 changes nothing) are
+    solved once and reported under each name. ``break_even_tolerance``: the width,
+    as a fraction of the sweep's step, to which each break-even bracket is narrowed
+    by bisection (None: the sweep's own values only). ``progress(stage, total, done,
+    running, failed)`` is called as work finishes.
     """
 
     def stage(name: str, total: int) -> Progress | None:
@@ -371,44 +451,49 @@ def run_scenarios(
             return None
         return lambda done, running, failed: progress(name, total, done, running, failed)
 
-    with cluster(scheduler, len(scenarios)) as client:
-        runs = run_tasks(
+    distinct: dict[tuple[object, ...], Scenario] = {}
+    for s in scenarios:
+        distinct.setdefault(s.key, s)
+    swept = {label for s in scenarios for label in s.values}
+    with cluster(scheduler, len(distinct), workers) as client:
+        solved = run_tasks(
             client,
             plan,
-            [(s, None) for s in scenarios],
+            [(s, None) for s in distinct.values()],
             options,
-            stage("scenarios", len(scenarios)),
+            stage("scenarios", len(distinct)),
         )
-        pairs = (
-            [(a, b) for a in runs for b in runs if a is not b and a.plan is not None]
-            if len(runs) > 1
-            else []
-        )
+        by_key = {run.scenario.key: run for run in solved}
+        runs = [_renamed(by_key[s.key], s) for s in scenarios]
+        jobs: dict[tuple[object, ...], tuple[Scenario, FirstStage]] = {}
+        for a in solved:
+            for b in solved:
+                if a.plan is not None and a is not b:
+                    jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan))
         cross = (
-            run_tasks(
-                client,
-                plan,
-                [(b.scenario, a.plan) for a, b in pairs],
-                options,
-                stage("regret", len(pairs)),
-            )
-            if pairs
+            run_tasks(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
+            if jobs
             else []
         )
-    crossed = {
-        (a.scenario.name, b.scenario.name): run for (a, b), run in zip(pairs, cross, strict=True)
-    }
+        crossed = dict(zip(jobs, cross, strict=True))
+        found: list[BreakEven] = []
+        if len(swept) == 1:
+            found = bisect(
+                client, plan, runs, next(iter(swept)), options, break_even_tolerance, stage
+            )
+
+    def operated(plan_run: ScenarioRun, under: ScenarioRun) -> ScenarioRun | None:
+        assert plan_run.plan is not None
+        return crossed.get((plan_run.plan.key(), under.scenario.key))
+
     tables = combined(runs)
     tables["decisions"] = decisions(runs)
-    tables["regret"] = regret(runs, crossed)
+    tables["regret"] = regret(runs, operated)
+    tables["breakeven"] = breakeven_table(found)
     best, worst = least_regret(tables["regret"])
     if worst:
         tables["summary"]["worst_regret_usd"] = tables["summary"]["scenario"].map(worst)
-        tables["summary"]["least_regret"] = tables["summary"]["scenario"] == best
-    swept = {label for s in scenarios for label in s.values}
-    lines = []
-    if len(swept) == 1:
-        lines = break_even(runs, tables["decisions"], swept.pop())
+        tables["summary"]["least_regret"] = tables["summary"]["scenario"].isin(best)
     names = [r.scenario.name for r in runs if r.plan is not None]
     return WhatIf(
         runs=runs,
@@ -416,5 +501,66 @@ def run_scenarios(
         least_regret=best,
         worst_regret=worst,
         common=common_decisions(tables["decisions"], names),
-        break_even=lines,
+        break_even=found,
     )
+
+
+def _renamed(run: ScenarioRun, scenario: Scenario) -> ScenarioRun:
+    """``run``, the answer to a scenario with the same key, under ``scenario``'s name."""
+    if run.scenario == scenario:
+        return run
+    return dataclasses.replace(
+        run,
+        scenario=scenario,
+        tables={k: t.assign(scenario=scenario.name) for k, t in run.tables.items()},
+    )
+
+
+def bisect(
+    client: object,
+    plan: Plan,
+    runs: list[ScenarioRun],
+    parameter: str,
+    options: SolverOptions,
+    tolerance: float | None,
+    stage: Callable[[str, int], Progress | None],
+) -> list[BreakEven]:
+    """Each value of ``parameter`` where the plan changes, between neighbouring solved
+    values: narrowed by solving the middle of each bracket (all brackets of a round at
+    once) until it is at most ``tolerance`` times its first width. A middle whose plan
+    is neither end's holds a change on each side; both are followed."""
+    points = swept_points(runs, parameter)
+    template = next(o for r in runs for o in r.scenario.overrides if o.label == parameter)
+    work = [
+        (v0, a, v1, b, (v1 - v0) * (tolerance or 0.0))
+        for (v0, a), (v1, b) in itertools.pairwise(points)
+        if plan_view(a) != plan_view(b)
+    ]
+    found: list[BreakEven] = []
+    rounds = 0
+    while work:
+        narrow = [w for w in work if tolerance is None or w[2] - w[0] <= w[4]]
+        found += [BreakEven(parameter, v0, v1, a, b) for v0, a, v1, b, _ in narrow]
+        wide = [w for w in work if w not in narrow]
+        if not wide:
+            break
+        rounds += 1
+        middles = [(v0 + v1) / 2 for v0, _, v1, _, _ in wide]
+        probes = run_tasks(
+            client,
+            plan,
+            [(probe(template, v), None) for v in middles],
+            options,
+            stage(f"break-even {rounds}", len(wide)),
+        )
+        work = []
+        for (v0, a, v1, b, tol), v, mid in zip(wide, middles, probes, strict=True):
+            if mid.plan is None:  # the middle has no plan: report the bracket as it stands
+                found.append(BreakEven(parameter, v0, v1, a, b))
+                continue
+            view = plan_view(mid)
+            if view != plan_view(a):
+                work.append((v0, a, v, mid, tol))
+            if view != plan_view(b):
+                work.append((v, mid, v1, b, tol))
+    return sorted(found, key=lambda b: b.below)

@@ -11,7 +11,9 @@ diagnosis). LibreOffice and Chromium checks skip, saying why, where those are mi
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -390,7 +392,11 @@ def test_page_of_a_sweep_marks_the_break_even_and_regret(sweep: Written):
     lines = sweep.info["break_even"]
     assert isinstance(lines, list) and lines
     assert "Break-even points" in page and "break-even 1" in page
-    assert "between power_price_multiplier@&lt;i&gt;home&lt;/i&gt; 1.25 and 1.75" in page
+    # bisected from the swept values 1.25 and 1.75 to 1 % of their step
+    found = re.match(r"between (\S+) (\S+) and (\S+):", str(lines[0]))
+    assert found and 1.25 <= float(found[2]) < float(found[3]) <= 1.75
+    assert float(found[3]) - float(found[2]) <= 0.005
+    assert html.escape(found[0]) in page
     assert "Regret: each scenario" in page and "The plan in each scenario" in page
     assert (
         f"Cost against power_price_multiplier@{REGION}".replace("<", "&lt;").replace(">", "&gt;")

@@ -25,7 +25,6 @@ import itertools
 import logging
 import math
 import os
-import re
 import signal
 import threading
 import time
@@ -666,13 +665,16 @@ def test_break_even_by_hand(be_sweep):
         where = a.groupby("location")["share"].sum()
         where = {k: v for k, v in where.items() if v > 1e-6}
         assert where == {("dc" if m < M_STAR else "od"): approx(1.0)}, run.scenario.name
-    # the plan changes once, between the two swept values around 1.5
-    [line] = be_sweep.break_even
-    found = re.search(r"power_price_multiplier (\S+) and (\S+?):", line)
-    assert found, line
-    low, high = float(found[1]), float(found[2])
-    assert (low, high) == (1.25, 1.75)
-    assert low < M_STAR < high
+    # the plan changes once, at 1.5: bisected from (1.25, 1.75) to 1 % of the step of 0.5
+    [found] = be_sweep.break_even
+    assert found.below <= M_STAR <= found.above
+    assert found.above - found.below <= 0.005
+    assert found.changes() == [("r1 racks at dc", 1, 0)]
+    assert found.run_below.objective == approx(onprem(found.below))
+    assert found.run_above.objective == approx(ALL_CLOUD)
+    table = be_sweep.tables["breakeven"]
+    assert list(table["decision"]) == ["r1 racks at dc"]
+    assert table["break_even_value"].iloc[0] == approx(M_STAR, abs=0.0025)
     summary = be_sweep.tables["summary"]
     assert list(summary["scenario"]) == names
     assert list(summary["power_price_multiplier"]) == approx(SWEPT)
@@ -706,7 +708,7 @@ def test_regret_is_recomputed_from_its_own_columns(regret_run):
     assert summary["worst_regret_usd"].to_dict() == approx(worst.to_dict())
     best = worst.idxmin()
     assert summary["least_regret"].to_dict() == {s: s == best for s in summary.index}
-    assert regret_run.least_regret == best
+    assert regret_run.least_regret == [best]
 
 
 def test_regret_by_hand(regret_run):
@@ -731,7 +733,7 @@ def test_regret_by_hand(regret_run):
         assert regret.loc[key, "status"] == "optimal", key
         assert regret.loc[key, "cost_usd"] == approx(cost), key
         assert regret.loc[key, "regret_usd"] == approx(gap), key
-    assert regret_run.least_regret == "dear"
+    assert regret_run.least_regret == ["dear"]
     assert regret_run.worst_regret == approx({"base": 13140.0, "cheap": 13140.0, "dear": 8760.0})
     decisions = regret_run.tables["decisions"]
     racks = decisions[decisions["rack_type"].notna()]
@@ -804,7 +806,7 @@ def test_dask_cluster_matches_the_local_run(be_plan, be_sweep):
         b = b.sort_values(keys, na_position="first").reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b, obj=name)
     assert local.least_regret == be_sweep.least_regret
-    assert local.break_even == be_sweep.break_even
+    assert [b.line() for b in local.break_even] == [b.line() for b in be_sweep.break_even]
     assert local.common == be_sweep.common
 
 
@@ -917,7 +919,15 @@ DECISIONS_COLUMNS = [
     "reserved_block",
     "reserved_accelerators",
 ]
-REGRET_COLUMNS = ["scenario", "operated_under", "status", "cost_usd", "optimum_usd", "regret_usd"]
+REGRET_COLUMNS = [
+    "scenario",
+    "operated_under",
+    "status",
+    "cost_usd",
+    "optimum_usd",
+    "regret_usd",
+    "tolerance_usd",
+]
 SUMMARY_COLUMNS = [
     "scenario",
     "status",
@@ -1021,6 +1031,9 @@ def test_break_even_counts_the_base_case_as_a_multiplier_of_1(be_plan, cluster_a
     """Swept at 0.5 and 2 only, with the base case (x1, on-prem like 0.5): the plan changes
     between 1 and 2, the narrower interval around m* = 1.5."""
     scenarios = [Scenario(BASE), *from_sweeps(be_plan, ["power_price_multiplier=0.5,2"])]
-    result = run_scenarios(be_plan, scenarios, OPTIONS, scheduler=cluster_address)
-    [line] = result.break_even
-    assert line.startswith("between power_price_multiplier 1 and 2:"), line
+    result = run_scenarios(
+        be_plan, scenarios, OPTIONS, scheduler=cluster_address, break_even_tolerance=None
+    )
+    [found] = result.break_even
+    assert found.line().startswith("between power_price_multiplier 1 and 2:"), found.line()
+    assert found.run_below is result.runs[0]  # the base case
