@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,6 +138,22 @@ def book(tmp_path: Path) -> Callable[..., Path]:
         return write_book(tmp_path / name, valid_sheets() if sheets is None else sheets)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def cluster_address():
+    """One Dask cluster of two worker processes on loopback, for the whole module."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        host="127.0.0.1",
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -160,22 +160,6 @@ REGRET_SHEET = overrides(
 
 
 @pytest.fixture(scope="module")
-def cluster_address():
-    """One Dask cluster of two worker processes on loopback, for the whole module."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        host="127.0.0.1",
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
-@pytest.fixture(scope="module")
 def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("scenarios")
 
