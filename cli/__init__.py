@@ -306,7 +306,7 @@ def _run(
         return Exit.OK
     options = _solver_options(loaded, overrides, quiet)
     if whatif.robust:
-        return _run_robust(plan, loaded, options, scenarios, out, quiet)
+        return _run_robust(plan, loaded, options, scenarios, whatif.scheduler, out, quiet)
     if scenarios:
         return _run_whatif(plan, loaded, options, scenarios, whatif, out, quiet)
     outcome = optimize(loaded, options, write_model)
@@ -435,18 +435,24 @@ def _run_robust(
     plan: Plan,
     options: SolverOptions,
     scenarios: list[Scenario],
+    scheduler: str | None,
     out: Path,
     quiet: bool,
 ) -> Exit:
     err, console = _err(), _out(quiet)
-    result = solve_robust(plan, scenarios, options)
+    result = solve_robust(plan, scenarios, options, scheduler)
     print_robust(console, result, plan.settings.currency)
     for line in result.diagnosis:
         say(err, "no plan:", "red", f" {line}")
     tables = dict(result.tables) if result.tables else empty_tables(result.solved)
     tables["decisions"] = result.decisions()
     info = run_info(path, plan, options, Outcome(solved=result.solved, diagnosis=result.diagnosis))
-    info["robust"] = {"probabilities": result.probabilities, "plan": result.describe()}
+    info["robust"] = {
+        "probabilities": result.probabilities,
+        "plan": result.describe(),
+        "expected_cost_usd": result.solved.objective,
+        "value": dataclasses.asdict(result.value) if result.value else None,
+    }
     write_folder(out, tables, info)
     console.print(f"wrote {out}/")
     return _exit_for(result.solved)

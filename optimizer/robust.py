@@ -8,6 +8,7 @@ objective is the expected cost, by `probability` (equal when absent).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,11 +21,30 @@ from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import power_shadow_prices
-from optimizer.scenarios import Scenario, apply
+from optimizer.scenarios import BASE, Scenario, apply
 from optimizer.solve import INFEASIBLE, Solved, SolverOptions, solve
-from optimizer.whatif import DECISIONS_COLUMNS, ScenarioRun, common_decisions, decisions
+from optimizer.whatif import (
+    DECISIONS_COLUMNS,
+    ScenarioRun,
+    cluster,
+    common_decisions,
+    decisions,
+    run_tasks,
+)
 
 ROBUST = "robust"
+
+
+@dataclass(frozen=True)
+class Value:
+    """What the robust plan is worth, in the two standard figures of stochastic
+    programming (docs/whatif.md), with the figures behind them (USD, discounted)."""
+
+    wait_and_see_usd: float | None  # Σ p · each scenario's own optimum
+    base_plan_usd: float | None  # Σ p · the base case's plan under each scenario (inf: cannot)
+    evpi_usd: float | None  # robust expected cost − wait_and_see
+    vss_usd: float | None  # base_plan − robust expected cost (None: the base case has no plan)
+    base_plan_fails: tuple[str, ...] = ()  # scenarios the base case's plan cannot serve
 
 
 @dataclass
@@ -34,6 +54,7 @@ class Robust:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     plan: FirstStage | None = None
     diagnosis: list[str] = field(default_factory=list)
+    value: Value | None = None
 
     def decisions(self) -> pd.DataFrame:
         """decisions.csv's rows for the shared plan (scenario ``robust``)."""
@@ -57,8 +78,12 @@ def probabilities(scenarios: list[Scenario]) -> dict[str, float]:
     return {s.name: 1.0 / len(scenarios) for s in scenarios}
 
 
-def solve_robust(plan: Plan, scenarios: list[Scenario], options: SolverOptions) -> Robust:
-    """The plan minimising expected cost over ``scenarios`` (those with probability > 0)."""
+def solve_robust(
+    plan: Plan, scenarios: list[Scenario], options: SolverOptions, scheduler: str | None = None
+) -> Robust:
+    """The plan minimising expected cost over ``scenarios`` (those with probability > 0),
+    and what it is worth against perfect information and against the base case's plan
+    (those solves run on the Dask cluster: a local one, or ``scheduler``'s)."""
     p = {k: v for k, v in probabilities(scenarios).items() if v > 0}
     chosen = [s for s in scenarios if s.name in p]
     plans = {s.name: apply(plan, s) for s in chosen}
@@ -117,7 +142,54 @@ def solve_robust(plan: Plan, scenarios: list[Scenario], options: SolverOptions) 
     out.tables = {k: pd.concat(v, ignore_index=True) for k, v in tables.items()}
     out.tables["summary"]["probability"] = out.tables["summary"]["scenario"].map(p)
     out.plan = first_stage(m.scenario[next(iter(plans))])
+    out.value = value(plan, chosen, p, float(solved.objective), options, scheduler)
     return out
+
+
+def value(
+    plan: Plan,
+    chosen: list[Scenario],
+    p: dict[str, float],
+    expected: float,
+    options: SolverOptions,
+    scheduler: str | None,
+) -> Value:
+    """EVPI and VSS of the robust plan whose expected cost is ``expected``: each scenario
+    solved alone (wait and see), and the base case's own plan operated under each."""
+    base = Scenario(BASE)
+    alone = chosen + ([] if any(s.key == base.key for s in chosen) else [base])
+    with cluster(scheduler, len(alone)) as client:
+        runs = run_tasks(client, plan, [(s, None) for s in alone], options)
+        own = {r.scenario.name: r for r in runs}
+        base_run = next(r for r in runs if r.scenario.key == base.key)
+        others = [s for s in chosen if s.key != base.key]
+        fixed = (
+            run_tasks(client, plan, [(s, base_run.plan) for s in others], options)
+            if base_run.plan is not None
+            else []
+        )
+    under = {r.scenario.name: r.objective for r in fixed} | {
+        s.name: base_run.objective for s in chosen if s.key == base.key
+    }
+    wait_and_see = _weighted(p, {s.name: own[s.name].objective for s in chosen})
+    base_plan = _weighted(p, under) if base_run.plan is not None else None
+    fails = tuple(s.name for s in chosen if under.get(s.name) is None)
+    if base_run.plan is not None and fails:
+        base_plan = math.inf
+    return Value(
+        wait_and_see_usd=wait_and_see,
+        base_plan_usd=base_plan,
+        evpi_usd=None if wait_and_see is None else results.clean(expected - wait_and_see),
+        vss_usd=None if base_plan is None else results.clean(base_plan - expected),
+        base_plan_fails=fails,
+    )
+
+
+def _weighted(p: dict[str, float], costs: dict[str, float | None]) -> float | None:
+    """Σ p · cost over ``p``'s scenarios; None when one has no cost."""
+    if any(costs.get(name) is None for name in p):
+        return None
+    return sum(weight * float(costs[name]) for name, weight in p.items())  # type: ignore[arg-type]
 
 
 def _tie_first_stage(m: pyo.ConcreteModel) -> None:

@@ -200,6 +200,10 @@ def run_highs(
     if model_status == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
     info = h.getInfo()
+    if model_status == highspy.HighsModelStatus.kModelEmpty:  # every variable fixed: nothing
+        cost = h.getLp().offset_ / compiled.objective_scale  # to choose, the constant is the cost
+        solved = Solved(OPTIMAL, "Empty", cost, cost, 0.0, seconds, handoff, scaling_warnings(log))
+        return solved, np.zeros(0), None
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     mip = bool(compiled.integer.any())
     scale = compiled.objective_scale

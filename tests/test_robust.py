@@ -10,6 +10,13 @@ Scenario `busy` keeps the demand (x1); scenario `idle` has none (x0).
 - Shared, with P(busy) = 0.8: the rack costs 1,000 in every scenario (expected
   1,000); renting costs 0.8 x 1,752 = 1,401.60 expected: buy the rack.
 - Shared, with P(busy) = 0.5: renting costs 0.5 x 1,752 = 876 < 1,000: buy nothing.
+
+What the shared plan is worth (docs/whatif.md):
+- Wait and see: each scenario with its own plan, busy 1,000 and idle 0: expected
+  0.8 x 1,000 = 800 (P = 0.8) or 500 (P = 0.5). EVPI = robust − that: 200 or 376.
+- The base case (demand x1, as busy) buys the rack; operated under busy and idle it
+  costs 1,000 in both: expected 1,000. VSS = 1,000 − robust: 0 (P = 0.8: the robust
+  plan is the base plan) or 1,000 − 876 = 124 (P = 0.5).
 """
 
 from __future__ import annotations
@@ -76,8 +83,11 @@ def plan_sheets(p_busy: float | None) -> dict[str, list[list[object]]]:
     }
 
 
-@pytest.mark.parametrize(("p_busy", "racks", "expected"), [(0.8, 1, 1000.0), (0.5, 0, 876.0)])
-def test_shared_plan_minimises_expected_cost(tmp_path, p_busy, racks, expected):
+@pytest.mark.parametrize(
+    ("p_busy", "racks", "expected", "evpi", "vss"),
+    [(0.8, 1, 1000.0, 200.0, 0.0), (0.5, 0, 876.0, 376.0, 124.0)],
+)
+def test_shared_plan_minimises_expected_cost(tmp_path, p_busy, racks, expected, evpi, vss):
     plan = read_plan(write_book(tmp_path / "plan.xlsx", plan_sheets(p_busy)))
     scenarios = [Scenario(BASE), *from_sheet(plan)]
     result = solve_robust(plan, scenarios, SolverOptions(mip_gap=0.0))
@@ -92,6 +102,11 @@ def test_shared_plan_minimises_expected_cost(tmp_path, p_busy, racks, expected):
     assert summary.loc["busy", "objective_usd"] == pytest.approx(busy)
     assert summary.loc["idle", "objective_usd"] == pytest.approx(idle)
     assert (summary["probability"] * summary["objective_usd"]).sum() == pytest.approx(expected)
+    value = result.value
+    assert value.wait_and_see_usd == pytest.approx(p_busy * 1000.0)
+    assert value.evpi_usd == pytest.approx(evpi)
+    assert value.base_plan_usd == pytest.approx(1000.0)
+    assert value.vss_usd == pytest.approx(vss, abs=1e-6)
 
 
 def test_equal_probabilities_when_none_are_given(tmp_path):
@@ -102,6 +117,9 @@ def test_equal_probabilities_when_none_are_given(tmp_path):
     result = solve_robust(plan, [Scenario(BASE), *from_sheet(plan)], SolverOptions(mip_gap=0.0))
     assert result.probabilities == pytest.approx({"base": 1 / 3, "busy": 1 / 3, "idle": 1 / 3})
     assert result.solved.objective == pytest.approx(1000.0)
+    # wait and see: (1,000 + 1,000 + 0) / 3; the base plan is the robust plan
+    assert result.value.evpi_usd == pytest.approx(1000.0 - 2000.0 / 3)
+    assert result.value.vss_usd == pytest.approx(0.0, abs=1e-6)
 
 
 def test_robust_through_the_command_line(tmp_path):
@@ -109,6 +127,8 @@ def test_robust_through_the_command_line(tmp_path):
     result = CliRunner().invoke(main, [str(path), "--robust"])
     assert result.exit_code == Exit.OK, result.output
     assert "Expected cost of the robust plan: 1,000 USD" in result.output
+    assert "Value of perfect information: 200 USD" in result.output
+    assert "Value of the stochastic solution: 0 USD" in result.output
     out = tmp_path / "plan-results"
     decisions = pd.read_csv(out / "decisions.csv", encoding="utf-8-sig")
     row = decisions.iloc[0]
