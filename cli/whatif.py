@@ -80,22 +80,26 @@ def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
     """The scenarios side by side, the least-regret plan, the decisions every scenario
     makes, and where a swept parameter changes the plan."""
     console.print(scenario_table(whatif.tables["summary"], currency))
-    if len(whatif.least_regret) == 1:
-        [best] = whatif.least_regret
+    plans = whatif.least_regret_plans()
+    if len(plans) == 1:
+        best, *same = plans[0]
+        also = f", the same scenario as {', '.join(same)}" if same else ""
         console.print(
             Text.assemble(
                 ("Least worst-case regret: ", "bold"),
-                f"the plan of scenario {best} (at most {_cell(whatif.worst_regret[best])} "
-                f"{currency} more than the best plan of any scenario)",
+                f"the plan of scenario {best}{also} (at most "
+                f"{_cell(whatif.worst_regret[best])} {currency} more than the best plan of any "
+                "scenario)",
             )
         )
-    elif whatif.least_regret:
+    elif plans:
         console.print(
             Text.assemble(
                 ("Least worst-case regret: a tie ", "bold"),
-                "between the plans of scenarios " + ", ".join(whatif.least_regret) + ": their "
-                "worst-case regrets differ by less than the solvers' tolerance (regret.csv, "
-                "tolerance_usd), so none of them is better on this evidence",
+                "between the plans of scenarios "
+                + ", ".join(" = ".join(names) for names in plans)
+                + ": their worst-case regrets differ by less than the solvers' tolerance "
+                "(regret.csv, tolerance_usd), so none of them is better on this evidence",
             )
         )
     if whatif.common:

@@ -51,6 +51,8 @@ class Solved:
     handoff_seconds: float
     warnings: tuple[str, ...] = ()
     certificate: Certificate | None = None
+    nodes: int = 0  # branch-and-bound nodes: the solver's work, the same on every run
+    iterations: int = 0  # simplex iterations
 
     @property
     def has_plan(self) -> bool:
@@ -238,6 +240,8 @@ def run_highs(
         seconds=seconds,
         handoff_seconds=handoff,
         warnings=scaling_warnings(log),
+        nodes=max(0, int(info.mip_node_count)),
+        iterations=max(0, int(info.simplex_iteration_count)),
     )
     if not has_solution:
         return solved, None, None

@@ -423,6 +423,15 @@ class WhatIf:
     common: list[str]
     break_even: list[BreakEven]
 
+    def least_regret_plans(self) -> list[list[str]]:
+        """The least-regret plans, each as the names of its scenario (a scenario solved
+        once under several names, such as a multiplier of 1 and the base case, is one)."""
+        key = {r.scenario.name: r.scenario.key for r in self.runs}
+        groups: dict[object, list[str]] = {}
+        for name in self.least_regret:
+            groups.setdefault(key[name], []).append(name)
+        return list(groups.values())
+
 
 StageProgress = Callable[[str, int, int, int, int], None]
 
@@ -516,6 +525,13 @@ def _renamed(run: ScenarioRun, scenario: Scenario) -> ScenarioRun:
     )
 
 
+def _offset(progress: Progress | None, done: int, failed: int) -> Progress | None:
+    """``progress`` counting on from ``done`` and ``failed`` (one bar over many rounds)."""
+    if progress is None:
+        return None
+    return lambda d, running, f: progress(done + d, running, failed + f)
+
+
 def bisect(
     client: object,
     plan: Plan,
@@ -537,22 +553,23 @@ def bisect(
         if plan_view(a) != plan_view(b)
     ]
     found: list[BreakEven] = []
-    rounds = 0
+    solved = failed = 0
     while work:
         narrow = [w for w in work if tolerance is None or w[2] - w[0] <= w[4]]
         found += [BreakEven(parameter, v0, v1, a, b) for v0, a, v1, b, _ in narrow]
         wide = [w for w in work if w not in narrow]
         if not wide:
             break
-        rounds += 1
         middles = [(v0 + v1) / 2 for v0, _, v1, _, _ in wide]
         probes = run_tasks(
             client,
             plan,
             [(probe(template, v), None) for v in middles],
             options,
-            stage(f"break-even {rounds}", len(wide)),
+            _offset(stage("break-even", solved + len(wide)), solved, failed),
         )
+        solved += len(wide)
+        failed += sum(p.solved is None for p in probes)
         work = []
         for (v0, a, v1, b, tol), v, mid in zip(wide, middles, probes, strict=True):
             if mid.plan is None:  # the middle has no plan: report the bracket as it stands

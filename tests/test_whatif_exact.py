@@ -286,6 +286,9 @@ def test_a_multiplier_of_1_is_the_base_case_solved_once(tmp_path, monkeypatch):
     regret = result.tables["regret"]
     assert len(regret) == 9  # every plan under every name
     assert two.solved is not base.solved
+    # one scenario under two names is one plan, never a tie with itself
+    for names in result.least_regret_plans():
+        assert ("base" in names) == ("power_price_multiplier=1" in names), names
 
 
 def test_break_even_options_need_one_numeric_sweep(tmp_path):
