@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.docs import render_all
+from optimizer.cli.docs import render_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def test_mapped_packages_import():
 
 @pytest.mark.parametrize("name", ["inputs.md", "outputs.md", "cli-reference.md"])
 def test_generated_docs_are_current(name):
-    """Regenerate with `python -m optimizer.docs`."""
+    """Regenerate with `python -m optimizer.cli.docs`."""
     assert (ROOT / "docs" / name).read_text(encoding="utf-8") == render_all(ROOT / "docs")[name]
 
 
@@ -93,3 +93,17 @@ def test_every_package_folder_is_installed():
         config["package-dir"].get(name, name.replace(".", "/")) for name in config["packages"]
     }
     assert folders == mapped
+
+
+def test_the_library_never_imports_the_command_layer():
+    """Layers point one way: optimizer/ and models/ never import optimizer.cli."""
+    import re
+
+    pattern = re.compile(r"^\s*(from|import)\s+optimizer\.cli\b", re.M)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("optimizer", "models")
+        for path in (ROOT / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
