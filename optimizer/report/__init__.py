@@ -5,7 +5,8 @@ never disagree with them:
 
 - ``view``: the tables turned into what a reader sees (the focus scenario, period
   labels, cost pivots, sites in use), once for both files; ``values`` formats one value;
-- ``workbook`` and ``workbook_charts``: results.xlsx, values only, with native charts;
+- ``workbook`` and ``workbook_charts``: results.xlsx (xlsxwriter), values only, with
+  native charts;
 - ``page``, ``page_scenarios`` and ``templates/``: report.html, rendered by Jinja2 with
   autoescape; ``svg``: its charts, from plain data.
 """

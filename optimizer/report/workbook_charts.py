@@ -12,26 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
-from openpyxl.chart._chart import ChartBase
-from openpyxl.chart.text import RichText, Text
-from openpyxl.chart.title import Title
-from openpyxl.drawing.text import (
-    CharacterProperties,
-    Paragraph,
-    ParagraphProperties,
-    RegularTextRun,
-)
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.chart import Chart
 
 from optimizer.results import ENVIRONMENTS
 
 from .values import number, text
 from .view import ENV_COLOR, ENV_LABEL, View, category_colors
 
+CHART_DATA = "chart_data"
 MAX_SITE_CHARTS = 12
-LINE_WIDTH = 22000  # EMU: 1.75 pt
-LIMIT_COLOR = "C0392B"
+LINE_WIDTH = 22000 / 12700  # points: 22,000 EMU
+LIMIT_COLOR = "#C0392B"
+SIZE = {"width": 605, "height": 302}  # pixels: 16 × 8 cm
 
 
 @dataclass
@@ -57,9 +50,9 @@ class Block:
 class ChartPlan:
     """The chart data blocks, the charts reading them, and notes for the charts sheet."""
 
-    data: WriteOnlyWorksheet
+    wb: Workbook
     blocks: list[Block] = field(default_factory=list)
-    charts: list[ChartBase] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def add(self, block: Block) -> Block:
@@ -68,20 +61,21 @@ class ChartPlan:
         self.blocks.append(block)
         return block
 
-    def values(self, block: Block, first: int, last: int | None = None) -> Reference:
-        """Columns ``first``..``last`` of a block, its header row included (series names)."""
-        return Reference(
-            self.data, min_col=first, max_col=last, min_row=block.first, max_row=block.last
-        )
+    def series(self, block: Block, column: int, **props: object) -> dict[str, object]:
+        """A chart series: column ``column`` (1-based) of a block, named by its header,
+        against the block's first column."""
+        head, first, last = block.first - 1, block.first, block.last - 1  # 0-based rows
+        return {
+            "name": [CHART_DATA, head, column - 1],
+            "categories": [CHART_DATA, first, 0, last, 0],
+            "values": [CHART_DATA, first, column - 1, last, column - 1],
+            **props,
+        }
 
-    def categories(self, block: Block) -> Reference:
-        """The block's first column below its header."""
-        return Reference(self.data, min_col=1, min_row=block.first + 1, max_row=block.last)
 
-
-def plan_charts(view: View, data: WriteOnlyWorksheet) -> ChartPlan:
-    """Every chart of the focus scenario and of the scenarios, reading ``data``."""
-    plan = ChartPlan(data)
+def plan_charts(view: View, wb: Workbook) -> ChartPlan:
+    """Every chart of the focus scenario and of the scenarios, added to ``wb``."""
+    plan = ChartPlan(wb)
     if not view.has_plan:
         plan.notes.append(
             f"No plan (status {view.summary_row.get('status', 'unknown')}): no charts."
@@ -192,12 +186,10 @@ def _racks_per_site(plan: ChartPlan, view: View, used: list[str]) -> None:
             ],
         )
     )
-    line = LineChart()
-    line.add_data(plan.values(block, 2, block.width), titles_from_data=True)
-    line.set_categories(plan.categories(block))
+    line = plan.wb.add_chart({"type": "line"})
+    for column in range(2, block.width + 1):
+        line.add_series(plan.series(block, column))
     _style(line, f"Racks installed per site ({view.focus or ''})", "racks", "#,##0")
-    for series in line.series:
-        series.smooth = False
     plan.charts.append(line)
 
 
@@ -214,10 +206,9 @@ def _power_at_site(plan: ChartPlan, view: View, site: str) -> None:
     )
     title = f"Power used vs capacity: {site}"
     bars = _bars(plan, block, title, "kW", False, (2, 2), colors=(ENV_COLOR["onprem"],))
-    cap = LineChart()
-    cap.add_data(plan.values(block, 3), titles_from_data=True)
-    _line(cap.series[0], LIMIT_COLOR, dashed=True)
-    bars += cap
+    cap = plan.wb.add_chart({"type": "line"})
+    cap.add_series(plan.series(block, 3, line=_line(LIMIT_COLOR, dashed=True)))
+    bars.combine(cap)
     plan.charts.append(bars)
 
 
@@ -236,20 +227,14 @@ def _cost_against(plan: ChartPlan, view: View, column: str, rows: pd.DataFrame) 
             ],
         )
     )
-    scatter = ScatterChart()
-    scatter.style = 13
-    for col, color in ((2, "1F4E79"), (3, "E8862A")):
-        series = Series(plan.values(block, col), plan.categories(block), title_from_data=True)
-        series.marker.symbol = "circle"
-        series.marker.size = 6
-        series.marker.graphicalProperties.solidFill = color
-        series.marker.graphicalProperties.line.solidFill = color
-        _line(series, color, dashed=col == 3)  # the total may lie on the objective's line
-        if product:
-            series.graphicalProperties.line.noFill = True
-        scatter.series.append(series)
-    _style(scatter, f"Cost against {column}", view.currency, "#,##0", column)
-    scatter.x_axis.numFmt = "General"
+    scatter = plan.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    scatter.set_style(13)
+    for col, color in ((2, "#1F4E79"), (3, "#E8862A")):
+        marker = {"type": "circle", "size": 6, "fill": {"color": color}, "border": {"color": color}}
+        # the total may lie on the objective's line: dashed
+        line = {"none": True} if product else _line(color, dashed=col == 3)
+        scatter.add_series(plan.series(block, col, marker=marker, line=line))
+    _style(scatter, f"Cost against {column}", view.currency, "#,##0", column, "General")
     plan.charts.append(scatter)
 
 
@@ -268,36 +253,33 @@ def _objective_per_scenario(plan: ChartPlan, view: View) -> None:
     plan.charts.append(_bars(plan, block, "Objective per scenario", money, False))
 
 
-def _title(words: str) -> Title:
-    """A chart title in 12 pt bold (openpyxl's default is 18 pt, too big for a grid)."""
-    font = CharacterProperties(sz=1200, b=True)
-    run = RegularTextRun(rPr=font, t=text(words)[:250])
-    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[run])
-    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
-
-
-def _line(series: Series, color: str, dashed: bool = False) -> None:
+def _line(color: str, dashed: bool = False) -> dict[str, object]:
     """A straight (not smoothed) line in ``color``."""
-    series.graphicalProperties.line.solidFill = color
-    series.graphicalProperties.line.width = LINE_WIDTH
-    if dashed:
-        series.graphicalProperties.line.dashStyle = "dash"
-    series.smooth = False
+    return {"color": color, "width": LINE_WIDTH} | ({"dash_type": "dash"} if dashed else {})
 
 
-def _style(chart: ChartBase, title: str, y_title: str, y_format: str, x_title: str = "") -> None:
-    chart.title = _title(title)
-    chart.width = 16
-    chart.height = 8
-    chart.x_axis.tickLblPos = "low"  # below the plot, not on a zero line with bars below it
-    chart.legend.position = "b"
-    chart.y_axis.title = y_title
-    chart.y_axis.numFmt = y_format
+def _style(
+    chart: Chart,
+    title: str,
+    y_title: str,
+    y_format: str,
+    x_title: str = "",
+    x_format: str | None = None,
+) -> None:
+    """A 12 pt bold title, the legend below, the category labels below the plot (not on
+    a zero line with bars below it)."""
+    chart.set_title(
+        {"name": text(title)[:250], "name_font": {"size": 12, "bold": True}, "overlay": False}
+    )
+    chart.set_size(SIZE)
+    chart.set_legend({"position": "bottom"})
+    x_axis: dict[str, object] = {"label_position": "low"}
     if x_title:
-        chart.x_axis.title = x_title
-    # openpyxl 3.1 marks axes deleted unless told otherwise: Excel would hide them.
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
+        x_axis["name"] = x_title
+    if x_format:  # a value axis: gridlines as on the y axis
+        x_axis |= {"num_format": x_format, "major_gridlines": {"visible": True}}
+    chart.set_x_axis(x_axis)
+    chart.set_y_axis({"name": y_title, "num_format": y_format})
 
 
 def _bars(
@@ -308,18 +290,15 @@ def _bars(
     stacked: bool,
     columns: tuple[int, int] | None = None,
     colors: Sequence[str] = (),
-) -> BarChart:
+) -> Chart:
     """Columns of a block as bars (stacked or side by side), coloured as in report.html."""
-    chart = BarChart()
-    chart.type = "col"
-    if stacked:
-        chart.grouping = "stacked"
-        chart.overlap = 100
+    chart = plan.wb.add_chart({"type": "column"} | ({"subtype": "stacked"} if stacked else {}))
     first, last = columns or (2, block.width)
-    chart.add_data(plan.values(block, first, last), titles_from_data=True)
-    chart.set_categories(plan.categories(block))
+    for i, column in enumerate(range(first, last + 1)):
+        color = colors[i].upper() if i < len(colors) else None
+        paint = {"fill": {"color": color}, "border": {"color": color}} if color else {}
+        if stacked:
+            paint["overlap"] = 100
+        chart.add_series(plan.series(block, column, **paint))
     _style(chart, title, y_title, "#,##0")
-    for series, color in zip(chart.series, colors, strict=False):
-        series.graphicalProperties.solidFill = color.lstrip("#").upper()
-        series.graphicalProperties.line.solidFill = color.lstrip("#").upper()
     return chart
