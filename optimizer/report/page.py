@@ -144,14 +144,14 @@ def _diagnosis(view: View) -> Context | None:
 
 
 def _costs(view: View) -> Context:
-    pivot = view.cost_pivot()
+    pivot = view.cost_pivot
     if pivot.empty:
         return {"currency": view.currency, "chart": None}
     colors = category_colors(map(str, pivot.columns))
     labels = [view.label(p) for p in pivot.index]
     bars = [(str(c), colors[str(c)], [float(v) for v in pivot[c]]) for c in pivot.columns]
     chart = bar_chart(labels, bars, [], f"{view.currency} per period", 1090, 320)
-    env = view.env_table()
+    env = view.env_table
     total = float(env["total"].sum()) or 1.0
     environments = [
         {
@@ -194,7 +194,7 @@ def _by_category(view: View, colors: dict[str, str]) -> list[Context]:
 
 
 def _sites(view: View) -> Context:
-    used, unused = view.used_sites()
+    used, unused = view.used_sites
     sites = view.rows("sites", view.focus)
     caps_known = all(any(c in sites.columns for c in caps) for caps in SITE_CAPS.values())
     return {

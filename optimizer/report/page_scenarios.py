@@ -23,8 +23,8 @@ LINE_COLORS = ("#1f4e79", "#e8862a", "#4e9a52", "#9467bd", *EXTRA_COLOR)
 
 def scenarios(view: View) -> Context:
     """Everything the scenarios section shows."""
-    sweeps = view.sweeps()
-    planned = view.planned()
+    sweeps = view.sweeps
+    planned = view.planned
     robust = view.info.get("robust")
     common = view.info.get("decisions_in_every_scenario")
     least = view.info.get("least_regret")
@@ -51,7 +51,7 @@ def _table(view: View) -> Context:
     """The summary of every scenario: overrides, costs, and the least-regret mark."""
     summary = view.rows("summary")
     least = view.info.get("least_regret")
-    swept, short = view.short_names()  # a sweep's scenarios go by their value
+    swept, short = view.swept, view.short  # a sweep's scenarios go by their value
     overrides = [c for c in view.overrides if c != swept]
     columns = [*SUMMARY_MONEY, *(c for c in SUMMARY_EXTRAS if c in summary.columns)]
     rows = []
@@ -208,7 +208,7 @@ def _decisions(view: View, sweeps: list[tuple[str, pd.DataFrame]]) -> Context:
         return {"rows": None}
     values = _decision_values(decisions)
     present = list(dict.fromkeys(str(s) for s in decisions["scenario"]))
-    column, heads = view.short_names()
+    column, heads = view.swept, view.short
     scenarios = _decision_order(view, present, sweeps)
     keys = sorted(values, key=lambda k: (not k.startswith("site "), not k.startswith("racks"), k))
     rows = []
@@ -249,7 +249,7 @@ def _regret(view: View) -> Context | None:
         else:
             cell[(plan, u)] = money(value)
             worst[plan] = max(worst.get(plan, -math.inf), value)
-    column, short = view.short_names()
+    column, short = view.swept, view.short
     return {
         "column": column,
         "currency": view.currency,

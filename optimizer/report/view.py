@@ -9,6 +9,7 @@ terminal and run.json.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,14 +55,24 @@ PER_PERIOD_TABLES = ("costs", "racks", "assignments", "sites")
 
 @dataclass
 class View:
-    """The tables, and what both files derive from them once."""
+    """The tables, and what both files derive from them, worked out once in ``of``."""
 
     tables: dict[str, pd.DataFrame]
     info: dict[str, object]
     settings: dict[str, object]
     currency: str
     focus: str | None
-    overrides: list[str]
+    summary_row: dict[str, object]  # the focus scenario's summary
+    has_plan: bool  # the focus scenario has a plan
+    planned: pd.DataFrame  # the summary rows of the scenarios that have a plan
+    overrides: list[str]  # the parameter columns of the summary
+    # each overridden parameter with numeric values in two scenarios or more: the summary
+    # rows that set it, in order of its value (column ``_x``)
+    sweeps: list[tuple[str, pd.DataFrame]]
+    # a sweep of one parameter: its name, and each swept scenario's value as a short
+    # heading (the other scenarios keep their names); none for other runs
+    swept: str
+    short: dict[str, str]
     multi: bool
     periods: list[int]
     labels: dict[int, str]
@@ -73,7 +84,12 @@ class View:
         settings = settings if isinstance(settings, dict) else {}
         summary = tables.get("summary", pd.DataFrame(columns=["scenario", "status"]))
         known = {name for name, _, _ in OUTPUT_COLUMNS["summary"]} | set(SUMMARY_EXTRA_NAMES)
+        overrides = [str(c) for c in summary.columns if str(c) not in known]
         focus = _pick_focus(summary)
+        mine = _rows(tables, "summary", focus)
+        summary_row = mine.iloc[0].to_dict() if not mine.empty else {}
+        sweeps = _sweeps(summary, overrides)
+        swept, chosen = sweeps[0] if len(sweeps) == 1 else ("", summary.iloc[:0])
         periods, labels = _periods(tables, focus, settings)
         return cls(
             tables=tables,
@@ -81,7 +97,13 @@ class View:
             settings=settings,
             currency=text(settings.get("currency") or "USD"),
             focus=focus,
-            overrides=[str(c) for c in summary.columns if str(c) not in known],
+            summary_row=summary_row,
+            has_plan=summary_row.get("status") in HAS_PLAN,
+            planned=summary[summary["status"].isin(HAS_PLAN)] if "status" in summary else summary,
+            overrides=overrides,
+            sweeps=sweeps,
+            swept=swept,
+            short={str(r["scenario"]): f"{r['_x']:g}" for r in chosen.to_dict("records")},
             multi=len(summary) > 1 or "scenarios" in info or "robust" in info,
             periods=periods,
             labels=labels,
@@ -97,41 +119,6 @@ class View:
         except (TypeError, ValueError):
             return text(period)
         return self.labels.get(k, f"P{k}")
-
-    @property
-    def summary_row(self) -> dict[str, object]:
-        summary = self.rows("summary", self.focus)
-        return summary.iloc[0].to_dict() if not summary.empty else {}
-
-    @property
-    def has_plan(self) -> bool:
-        return self.summary_row.get("status") in HAS_PLAN
-
-    def planned(self) -> pd.DataFrame:
-        """The summary rows of the scenarios that have a plan."""
-        summary = self.rows("summary")
-        return summary[summary["status"].isin(HAS_PLAN)] if "status" in summary else summary
-
-    def short_names(self) -> tuple[str, dict[str, str]]:
-        """For a sweep of one parameter: its name, and each swept scenario's value as a
-        short column heading (the other scenarios keep their names)."""
-        sweeps = self.sweeps()
-        if len(sweeps) != 1:
-            return "", {}
-        column, chosen = sweeps[0]
-        return column, {str(r["scenario"]): f"{r['_x']:g}" for r in chosen.to_dict("records")}
-
-    def sweeps(self) -> list[tuple[str, pd.DataFrame]]:
-        """Each overridden parameter with numeric values in two scenarios or more: the
-        summary rows that set it, in order of its value (column ``_x``)."""
-        summary = self.rows("summary")
-        out = []
-        for column in self.overrides:
-            values = pd.to_numeric(summary[column], errors="coerce")
-            chosen = summary.assign(_x=values)[values.notna()].sort_values("_x", kind="stable")
-            if chosen["_x"].nunique() >= 2:
-                out.append((column, chosen))
-        return out
 
     def others_swept(self, column: str, rows: pd.DataFrame) -> list[str]:
         """The other overridden parameters that these rows set (a product of sweeps)."""
@@ -156,6 +143,7 @@ class View:
                 continue
         return out
 
+    @functools.cached_property
     def cost_pivot(self) -> pd.DataFrame:
         """Undiscounted cost of the focus scenario: period × category."""
         costs = self.rows("costs", self.focus)
@@ -167,6 +155,7 @@ class View:
         pivot = pivot.reindex(index=self.periods, fill_value=0.0)
         return pivot[ordered(pivot.columns, tuple(CATEGORY_COLOR))]
 
+    @functools.cached_property
     def env_table(self) -> pd.DataFrame:
         """The focus scenario's cost by environment: capex, opex, total (undiscounted) and
         discounted."""
@@ -186,6 +175,7 @@ class View:
         out["discounted"] = frame.groupby("environment")["disc"].sum()
         return out[columns]
 
+    @functools.cached_property
     def used_sites(self) -> tuple[list[str], list[str]]:
         """The focus scenario's sites that are open or hold racks at some point, and the
         rest."""
@@ -232,6 +222,16 @@ def _rows(tables: dict[str, pd.DataFrame], name: str, scenario: str | None) -> p
     if scenario is None or "scenario" not in frame.columns or frame.empty:
         return frame
     return frame[frame["scenario"].astype(str) == scenario]
+
+
+def _sweeps(summary: pd.DataFrame, overrides: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    out = []
+    for column in overrides:
+        values = pd.to_numeric(summary[column], errors="coerce")
+        chosen = summary.assign(_x=values)[values.notna()].sort_values("_x", kind="stable")
+        if chosen["_x"].nunique() >= 2:
+            out.append((column, chosen))
+    return out
 
 
 def _pick_focus(summary: pd.DataFrame) -> str | None:

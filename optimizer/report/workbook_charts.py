@@ -82,11 +82,11 @@ def plan_charts(view: View, wb: Workbook) -> ChartPlan:
         )
         return plan
     _cost_by_category(plan, view)
-    if view.multi and len(view.planned()) > 1 and _env_columns(view):
+    if view.multi and len(view.planned) > 1 and _env_columns(view):
         _cost_by_environment_per_scenario(plan, view)
     else:
         _cost_by_environment(plan, view)
-    used, _ = view.used_sites()
+    used, _ = view.used_sites
     if used:
         _racks_per_site(plan, view, used)
         for site in used[:MAX_SITE_CHARTS]:
@@ -96,9 +96,9 @@ def plan_charts(view: View, wb: Workbook) -> ChartPlan:
             f"Power charts for the first {MAX_SITE_CHARTS} of {len(used)} sites in use; "
             "the sites sheet has them all."
         )
-    for column, rows in view.sweeps():
+    for column, rows in view.sweeps:
         _cost_against(plan, view, column, rows)
-    if view.multi and len(view.planned()) > 1 and not view.sweeps():
+    if view.multi and len(view.planned) > 1 and not view.sweeps:
         _objective_per_scenario(plan, view)
     return plan
 
@@ -118,12 +118,11 @@ def _env_columns(view: View) -> list[str]:
 
 def _scenario_name(view: View, scenario: object) -> str:
     """A swept scenario by its value, any other by its name."""
-    _, short = view.short_names()
-    return short.get(str(scenario), text(scenario))
+    return view.short.get(str(scenario), text(scenario))
 
 
 def _cost_by_category(plan: ChartPlan, view: View) -> None:
-    pivot = view.cost_pivot()
+    pivot = view.cost_pivot
     if pivot.empty:
         return
     block = plan.add(
@@ -146,7 +145,7 @@ def _cost_by_environment_per_scenario(plan: ChartPlan, view: View) -> None:
             ["scenario", *(ENV_LABEL[c.removesuffix("_usd")] for c in columns)],
             [
                 [_scenario_name(view, r["scenario"]), *(number(r[c]) or 0.0 for c in columns)]
-                for r in _records(view.planned())
+                for r in _records(view.planned)
             ],
         )
     )
@@ -156,7 +155,7 @@ def _cost_by_environment_per_scenario(plan: ChartPlan, view: View) -> None:
 
 
 def _cost_by_environment(plan: ChartPlan, view: View) -> None:
-    env = view.env_table()
+    env = view.env_table
     if env.empty:
         return
     block = plan.add(
@@ -245,7 +244,7 @@ def _objective_per_scenario(plan: ChartPlan, view: View) -> None:
             ["scenario", "objective_usd"],
             [
                 [_scenario_name(view, r["scenario"]), number(r["objective_usd"])]
-                for r in _records(view.planned())
+                for r in _records(view.planned)
             ],
         )
     )
