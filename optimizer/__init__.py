@@ -6,7 +6,9 @@ folders are the user's design card and map into it:
 - ``optimizer/`` (this package): the workbook schema (``schema``), safe
   reading (``xlsx``, ``cells``), loading and validation (``inputs``, giving a
   ``plan.Plan``), the template workbook (``template``) and generated docs
-  (``docs``);
+  (``docs``); the solve, results and what-if runs; the result folder
+  (``outputs``) and, in the ``report`` package, results.xlsx and report.html
+  (a view of the tables, native Excel charts, SVG charts, Jinja2 templates);
 - ``models/`` is installed as ``optimizer.models``: the Pyomo formulation;
 - ``cli/`` is installed as ``optimizer.cli``: the ``optimize`` command.
 """

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.reports import write_reports
+from optimizer.report import FORMULA_STARTS, write_reports
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_FILES = {
     "summary.csv",
     "costs.csv",

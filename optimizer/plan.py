@@ -49,30 +49,36 @@ class Settings:
         return max(1, math.ceil(round(self.horizon_years / self.years_per_period, 9)))
 
 
+def period_start(start_date: dt.date, months_per_period: int, k: int) -> dt.date:
+    """The first day of period ``k``."""
+    return (pd.Timestamp(start_date) + pd.DateOffset(months=k * months_per_period)).date()
+
+
+def period_label(first: dt.date, period: str) -> str:
+    """A period's name from its first day: 2027 (year), 2027-Q1 (quarter), 2027-01 (month);
+    a year or quarter that does not start with a calendar one says so (2027-02+3m)."""
+    if period == "year":
+        return f"{first.year}" if first.month == 1 else f"{first:%Y-%m}+1y"
+    if period == "quarter":
+        if first.month in (1, 4, 7, 10):
+            return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
+        return f"{first:%Y-%m}+3m"
+    return f"{first:%Y-%m}"
+
+
 def period_table(settings: Settings) -> pd.DataFrame:
     """One row per period: number, label, first and last day, hours, years from start."""
     months = settings.months_per_period
-    start = pd.Timestamp(settings.start_date)
     rows = []
     for k in range(settings.n_periods):
-        first = start + pd.DateOffset(months=k * months)
-        after = start + pd.DateOffset(months=(k + 1) * months)
-        if settings.period == "year":
-            label = f"{first.year}" if first.month == 1 else f"{first:%Y-%m}+1y"
-        elif settings.period == "quarter":
-            label = (
-                f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-                if first.month in (1, 4, 7, 10)
-                else f"{first:%Y-%m}+3m"
-            )
-        else:
-            label = f"{first:%Y-%m}"
+        first = period_start(settings.start_date, months, k)
+        after = period_start(settings.start_date, months, k + 1)
         rows.append(
             {
                 "period": k,
-                "label": label,
-                "period_start": first.date(),
-                "period_end": (after - pd.Timedelta(days=1)).date(),
+                "label": period_label(first, settings.period),
+                "period_start": first,
+                "period_end": after - dt.timedelta(days=1),
                 "hours": settings.hours_per_period,
                 "years_from_start": k * settings.years_per_period,
             }
