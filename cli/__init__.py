@@ -452,6 +452,11 @@ def _run_robust(
         "plan": result.describe(),
         "expected_cost_usd": result.solved.objective,
         "value": dataclasses.asdict(result.value) if result.value else None,
+        "value_lines": [
+            label + words for label, words in result.value.lines(plan.settings.currency)
+        ]
+        if result.value
+        else [],
     }
     write_folder(out, tables, info)
     console.print(f"wrote {out}/")

@@ -127,40 +127,9 @@ def print_robust(console: Console, robust: Robust, currency: str) -> None:
     console.print(Text("The plan shared by every scenario:", style="bold"))
     for line in robust.describe():
         console.print(f"  {line}")
-    for label, text in value_lines(robust, currency):
-        console.print(Text.assemble((label, "bold"), text))
-
-
-def value_lines(robust: Robust, currency: str) -> list[tuple[str, str]]:
-    """EVPI and VSS in words (docs/whatif.md)."""
-    v = robust.value
-    if v is None:
-        return []
-    out = []
-    if v.evpi_usd is not None:
-        out.append(
-            (
-                "Value of perfect information: ",
-                f"{_cell(v.evpi_usd)} {currency} (what knowing the scenario in advance would "
-                f"save: expected {_cell(v.wait_and_see_usd)} with each scenario's own plan)",
-            )
-        )
-    if v.base_plan_fails:
-        out.append(
-            (
-                "Value of the stochastic solution: ",
-                "the base case's plan cannot serve scenario " + ", ".join(v.base_plan_fails),
-            )
-        )
-    elif v.vss_usd is not None:
-        out.append(
-            (
-                "Value of the stochastic solution: ",
-                f"{_cell(v.vss_usd)} {currency} (what the robust plan saves, expected, against "
-                f"the base case's plan: {_cell(v.base_plan_usd)})",
-            )
-        )
-    return out
+    if robust.value is not None:
+        for label, text in robust.value.lines(currency):
+            console.print(Text.assemble((label, "bold"), text))
 
 
 def _cell(value: object) -> str:
@@ -206,6 +175,7 @@ def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[s
             for run in whatif.runs
         ],
         "least_regret": whatif.least_regret,
+        "least_regret_plans": whatif.least_regret_plans(),
         "decisions_in_every_scenario": whatif.common,
         "break_even": [found.line() for found in whatif.break_even],
         "scheduler": scheduler or "local",

@@ -46,6 +46,35 @@ class Value:
     vss_usd: float | None  # base_plan − robust expected cost (None: the base case has no plan)
     base_plan_fails: tuple[str, ...] = ()  # scenarios the base case's plan cannot serve
 
+    def lines(self, currency: str) -> list[tuple[str, str]]:
+        """The two figures in words: (label, text)."""
+        out = []
+        if self.evpi_usd is not None and self.wait_and_see_usd is not None:
+            out.append(
+                (
+                    "Value of perfect information: ",
+                    f"{self.evpi_usd:,.0f} {currency} (what knowing the scenario in advance "
+                    f"would save: expected {self.wait_and_see_usd:,.0f} with each scenario's "
+                    "own plan)",
+                )
+            )
+        if self.base_plan_fails:
+            out.append(
+                (
+                    "Value of the stochastic solution: ",
+                    "the base case's plan cannot serve scenario " + ", ".join(self.base_plan_fails),
+                )
+            )
+        elif self.vss_usd is not None and self.base_plan_usd is not None:
+            out.append(
+                (
+                    "Value of the stochastic solution: ",
+                    f"{self.vss_usd:,.0f} {currency} (what the robust plan saves, expected, "
+                    f"against the base case's plan: {self.base_plan_usd:,.0f})",
+                )
+            )
+        return out
+
 
 @dataclass
 class Robust:

@@ -212,7 +212,7 @@ def test_workbook_has_every_table_then_charts_columns_and_run(plain: Written, sw
         "run",
     ]
     names = openpyxl.load_workbook(sweep.book).sheetnames
-    assert {"decisions", "regret"} <= set(names)
+    assert {"decisions", "regret", "breakeven"} <= set(names)
 
 
 def test_table_sheets_have_bold_frozen_filtered_headers(runs: list[Written]):
@@ -399,6 +399,7 @@ def test_page_of_a_sweep_marks_the_break_even_and_regret(sweep: Written):
     assert float(found[3]) - float(found[2]) <= 0.005
     assert html.escape(found[0]) in page
     assert "Regret: each scenario" in page and "The plan in each scenario" in page
+    assert "Least worst-case regret: " in page
     assert (
         f"Cost against power_price_multiplier@{REGION}".replace("<", "&lt;").replace(">", "&gt;")
         in page

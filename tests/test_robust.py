@@ -143,3 +143,26 @@ def test_robust_through_the_command_line(tmp_path):
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     assert summary["scenario"].tolist() == ["busy", "idle"]
     assert summary["probability"].tolist() == [0.8, 0.2]
+
+
+def test_report_shows_the_shared_plan_and_what_it_is_worth(tmp_path):
+    """P(busy) = 0.5: the robust plan rents, expected 876 (module docstring); the page's
+    headline and per-period figures are that expectation, not one scenario's 1,752, and
+    the page gives EVPI 376 and VSS 124."""
+    import openpyxl
+
+    path = write_book(tmp_path / "plan.xlsx", plan_sheets(0.5))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [str(path), "--robust", "--out", str(out)])
+    assert result.exit_code == Exit.OK, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Headline: the robust plan, expected over the scenarios" in page
+    head = page[page.index("Headline") : page.index("Costs (")]
+    assert ">876<" in head and "1,752" not in head
+    costs = page[page.index("Costs (") : page.index("Scenarios</h2>")]
+    assert "1,752" not in costs and ">876<" in costs
+    assert "Value of perfect information: 376 USD" in page
+    assert "Value of the stochastic solution: 124 USD" in page
+    book = openpyxl.load_workbook(out / "results.xlsx", read_only=True)
+    charts = [row[0] for row in book["charts"].iter_rows(max_row=1, values_only=True)]
+    assert charts == ["Charts of the robust plan (each figure expected over the scenarios)"]

@@ -27,14 +27,15 @@ def scenarios(view: View) -> Context:
     planned = view.planned
     robust = view.info.get("robust")
     common = view.info.get("decisions_in_every_scenario")
-    least = view.info.get("least_regret")
+    least = view.info.get("least_regret_plans")
     return {
         "table": _table(view),
-        "least": least if isinstance(least, str) else None,
+        "least": least if isinstance(least, list) and least else None,
         "common": common if isinstance(common, list) else [],
         "robust": robust["plan"]
         if isinstance(robust, dict) and isinstance(robust.get("plan"), list)
         else None,
+        "robust_value": robust.get("value_lines") or [] if isinstance(robust, dict) else [],
         "expected": money(view.info.get("objective_usd"))
         if number(view.info.get("objective_usd")) is not None
         else None,
@@ -50,7 +51,6 @@ def scenarios(view: View) -> Context:
 def _table(view: View) -> Context:
     """The summary of every scenario: overrides, costs, and the least-regret mark."""
     summary = view.rows("summary")
-    least = view.info.get("least_regret")
     swept, short = view.swept, view.short  # a sweep's scenarios go by their value
     overrides = [c for c in view.overrides if c != swept]
     columns = [*SUMMARY_MONEY, *(c for c in SUMMARY_EXTRAS if c in summary.columns)]
@@ -61,7 +61,7 @@ def _table(view: View) -> Context:
             {
                 "name": name,
                 "short": short.get(name, name),
-                "best": name == least or number(r.get("least_regret")) == 1.0,
+                "best": number(r.get("least_regret")) == 1.0,
                 "status": badge(r.get("status")),
                 "overrides": [plain(r.get(c)) for c in overrides],
                 "amounts": [_summary_value(c, r.get(c)) for c in columns],
@@ -236,6 +236,7 @@ def _regret(view: View) -> Context | None:
     if regret.empty:
         return None
     least = view.info.get("least_regret")
+    least = set(map(str, least)) if isinstance(least, list) else {str(least)}
     plans = list(dict.fromkeys(str(s) for s in regret["scenario"]))
     under = list(dict.fromkeys(str(s) for s in regret["operated_under"]))
     cell: dict[tuple[str, str], str] = {}
@@ -257,7 +258,7 @@ def _regret(view: View) -> Context | None:
         "rows": [
             {
                 "plan": short.get(plan, plan),
-                "best": plan == least,
+                "best": plan in least,
                 "cells": [cell.get((plan, u), "–") for u in under],
                 "worst": money(worst.get(plan, math.nan)),
             }

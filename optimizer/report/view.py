@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from optimizer.results import ENVIRONMENTS
 from optimizer.schema import MONTHS_PER_PERIOD
 from optimizer.solve import OPTIMAL, TIME_LIMIT
 
-from .values import as_date, number, text
+from .values import as_date, money, number, plain, text
 
 HAS_PLAN = (OPTIMAL, TIME_LIMIT)
 ENV_LABEL = {"onprem": "on-prem", "cloud": "cloud", "api": "token APIs", "edge": "edge"}
@@ -51,6 +50,7 @@ SITE_CAPS = {
     "slots_used": ("rack_slots", "slots_capacity"),
 }
 PER_PERIOD_TABLES = ("costs", "racks", "assignments", "sites")
+ROBUST = "robust"  # the focus of a robust run: the shared plan, each figure its expectation
 
 
 @dataclass
@@ -76,6 +76,7 @@ class View:
     multi: bool
     periods: list[int]
     labels: dict[int, str]
+    expected: dict[str, pd.DataFrame]  # a robust run's per-period tables, by probability
 
     @classmethod
     def of(cls, tables: dict[str, pd.DataFrame], info: dict[str, object]) -> View:
@@ -85,12 +86,13 @@ class View:
         summary = tables.get("summary", pd.DataFrame(columns=["scenario", "status"]))
         known = {name for name, _, _ in OUTPUT_COLUMNS["summary"]} | set(SUMMARY_EXTRA_NAMES)
         overrides = [str(c) for c in summary.columns if str(c) not in known]
-        focus = _pick_focus(summary)
-        mine = _rows(tables, "summary", focus)
+        expected = _expected(tables, info)
+        focus = ROBUST if expected else _pick_focus(summary)
+        mine = _rows(expected or tables, "summary", focus)
         summary_row = mine.iloc[0].to_dict() if not mine.empty else {}
         sweeps = _sweeps(summary, overrides)
         swept, chosen = sweeps[0] if len(sweeps) == 1 else ("", summary.iloc[:0])
-        periods, labels = _periods(tables, focus, settings)
+        periods, labels = _periods(expected or tables, focus, settings)
         return cls(
             tables=tables,
             info=info,
@@ -107,10 +109,14 @@ class View:
             multi=len(summary) > 1 or "scenarios" in info or "robust" in info,
             periods=periods,
             labels=labels,
+            expected=expected,
         )
 
     def rows(self, name: str, scenario: str | None = None) -> pd.DataFrame:
-        """A table (empty with its columns when absent), optionally one scenario's rows."""
+        """A table (empty with its columns when absent), optionally one scenario's rows
+        (``robust``: the expected rows of a robust run's shared plan)."""
+        if scenario == ROBUST and self.expected:
+            return _rows(self.expected, name, scenario)
         return _rows(self.tables, name, scenario)
 
     def label(self, period: object) -> str:
@@ -125,22 +131,26 @@ class View:
         return [c for c in self.overrides if c != column and rows[c].notna().any()]
 
     def break_even(self, column: str) -> list[tuple[float, float, str]]:
-        """run.json's break-even intervals of ``column``: (from, to, what changes)."""
-        lines = self.info.get("break_even")
-        if not isinstance(lines, list):
+        """breakeven.csv's brackets for ``column``: (from, to, what changes there)."""
+        table = self.rows("breakeven")
+        if table.empty or "parameter" not in table.columns:
             return []
-        prefix = f"between {column} "
+        mine = table[table["parameter"].astype(str) == column]
         out = []
-        for line in map(str, lines):
-            if not line.startswith(prefix):
-                continue
-            m = re.match(r"(\S+) and (\S+): (.*)", line.removeprefix(prefix), re.S)
-            if m is None:
-                continue
-            try:
-                out.append((float(m.group(1)), float(m.group(2)), m.group(3)))
-            except ValueError:
-                continue
+        for (low, high), group in mine.groupby(["value_below", "value_above"], sort=True):
+            changes = "; ".join(
+                f"{r['decision']} {plain(r['below'])} -> {plain(r['above'])}"
+                for r in group.to_dict("records")
+            )
+            first = group.iloc[0]
+            out.append(
+                (
+                    float(low),
+                    float(high),
+                    f"{changes} (optimum {money(first['objective_below_usd'])} below, "
+                    f"{money(first['objective_above_usd'])} above)",
+                )
+            )
         return out
 
     @functools.cached_property
@@ -222,6 +232,42 @@ def _rows(tables: dict[str, pd.DataFrame], name: str, scenario: str | None) -> p
     if scenario is None or "scenario" not in frame.columns or frame.empty:
         return frame
     return frame[frame["scenario"].astype(str) == scenario]
+
+
+def _expected(tables: dict[str, pd.DataFrame], info: dict[str, object]) -> dict[str, pd.DataFrame]:
+    """A robust run's shared plan as one scenario, ``robust``: every quantity (a column
+    with a unit in optimizer/columns.py) of the per-period tables and of the summary
+    weighted by the scenarios' probabilities (the racks and sites, the same in every
+    scenario, stay as they are; costs and where work runs become their expectation).
+    Empty for other runs."""
+    robust = info.get("robust")
+    p = robust.get("probabilities") if isinstance(robust, dict) else None
+    if not isinstance(p, dict) or not p or "summary" not in tables:
+        return {}
+    out = {}
+    for name in (*PER_PERIOD_TABLES, "summary"):
+        frame = tables.get(name)
+        if frame is None or "scenario" not in frame.columns:
+            continue
+        weight = frame["scenario"].astype(str).map(p).fillna(0.0)
+        units = {c: unit for c, unit, _ in OUTPUT_COLUMNS.get(name, ())}
+        values = [c for c in frame.columns if units.get(c, "") not in ("", "date")]
+        frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in values})
+        keys = [c for c in frame.columns if c not in values and c != "scenario"]
+        weighted = frame[values].mul(weight, axis=0)
+        grouped = weighted.groupby([frame[k] for k in keys], dropna=False, sort=False)
+        out[name] = grouped[values].sum(min_count=1).reset_index().assign(scenario=ROBUST)
+    summary = out["summary"]
+    if not summary.empty:
+        summary = summary.iloc[[0]].copy()
+        summary["status"] = info.get("status")
+        summary["objective_usd"] = info.get("objective_usd")
+        summary["mip_gap"] = info.get("mip_gap")
+        timings = info.get("timings_seconds")
+        if isinstance(timings, dict):
+            summary["solve_seconds"] = timings.get("solve_seconds")
+        out["summary"] = summary
+    return out
 
 
 def _sweeps(summary: pd.DataFrame, overrides: list[str]) -> list[tuple[str, pd.DataFrame]]:

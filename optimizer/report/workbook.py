@@ -26,13 +26,22 @@ from xlsxwriter.worksheet import Worksheet
 from optimizer.columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS
 
 from .values import as_date, isna, plain_words, text
-from .view import View
+from .view import ROBUST, View
 from .workbook_charts import CHART_DATA, ChartPlan, plan_charts
 
 # Text that a spreadsheet reads as a formula; the CSV writer neutralises it too.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ERROR_START = "#"  # in a workbook cell, also an error value such as #N/A
-TABLE_ORDER = ("summary", "costs", "racks", "assignments", "sites", "decisions", "regret")
+TABLE_ORDER = (
+    "summary",
+    "costs",
+    "racks",
+    "assignments",
+    "sites",
+    "decisions",
+    "regret",
+    "breakeven",
+)
 OWN_SHEETS = ("charts", "chart_data", "columns", "run")
 DATE_COLUMNS = ("period_start", "period_end")
 EXCEL_MAX_TEXT = 32_767  # characters in a cell; longer ones make Excel repair the file
@@ -302,9 +311,7 @@ def _run_sheet(sheet: Sheet, view: View) -> None:
 def _charts_sheet(sheet: Sheet, view: View, charts: ChartPlan) -> None:
     sheet.widths([12])
     sheet.landscape()
-    sheet.append(
-        [f"Charts of scenario {text(view.focus)}" if view.multi else "Charts"], style=TITLE
-    )
+    sheet.append([_charts_title(view)], style=TITLE)
     notes = _chart_notes(view, charts)
     for line in notes:
         sheet.append([text(line)])
@@ -344,3 +351,9 @@ def _chart_data_sheet(sheet: Sheet, charts: ChartPlan) -> None:
             sheet.append(
                 [_excel_value(v, False) for v in values], [CHART_DATA_FORMAT] * len(values)
             )
+
+
+def _charts_title(view: View) -> str:
+    if view.focus == ROBUST:
+        return "Charts of the robust plan (each figure expected over the scenarios)"
+    return f"Charts of scenario {text(view.focus)}" if view.multi else "Charts"
