@@ -271,9 +271,6 @@ def main(
     run with failed scenarios or regret solves, 6 an environment failure (output
     not writable, disk full, cluster unreachable), 128 + N stopped by signal N.
     """
-    interrupts.install()
-    if not debug:  # e.g. openpyxl's "Exception ignored" when a full disk closes its file
-        sys.unraisablehook = lambda unraisable: None
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
     whatif = WhatIfRequest(
         all_scenarios,
@@ -286,19 +283,24 @@ def main(
         0 if no_regret else max_regret_solves,
         not no_regret,
     )
-    try:
-        code = _run(plan, check, template, out, options, (write_model, force), whatif, quiet)
-    except KeyboardInterrupt:
-        code = _interrupted()
-    except CertificateError as exc:
-        if debug:
-            raise
-        say(_err(), "error:", "red", f" {exc}; nothing was written (a bug: please report it)")
-        code = Exit.INTERNAL
-    except Exception as exc:
-        if debug:
-            raise
-        code = _failed(exc)
+    hook = sys.unraisablehook
+    if not debug:  # e.g. openpyxl's "Exception ignored" when a full disk closes its file
+        sys.unraisablehook = lambda unraisable: None
+    with interrupts.installed():
+        try:
+            code = _run(plan, check, template, out, options, (write_model, force), whatif, quiet)
+        except KeyboardInterrupt:
+            code = _interrupted()
+        except CertificateError as exc:
+            if debug:
+                raise
+            say(_err(), "error:", "red", f" {exc}; nothing was written (a bug: please report it)")
+            code = Exit.INTERNAL
+        except Exception as exc:
+            if debug:
+                raise
+            code = _failed(exc)
+    sys.unraisablehook = hook
     sys.exit(int(code))
 
 
@@ -501,8 +503,9 @@ class WhatIfRequest:
     def count(self, n: int) -> str:
         """The size of the run, for --check."""
         solves = self.regret_solves(n)
-        regret = f"{solves:,} regret solves" if self.regret else "regret skipped"
-        return f"{n:,} scenarios, {regret}" + ("" if self.robust else f", {n + solves:,} solves")
+        regret = f"at most {solves:,} regret solves" if self.regret else "regret skipped"
+        total = "" if self.robust else f", at most {n + solves:,} solves"
+        return f"{n:,} scenarios, {regret}{total}"
 
     def scenarios(self, plan: Plan) -> list[Scenario]:
         """The scenarios asked for, within the limits (empty: a plain run of the base
@@ -513,9 +516,9 @@ class WhatIfRequest:
         solves = self.regret_solves(len(chosen))
         if solves > self.max_regret_solves:
             raise _option_error(
-                f"{len(chosen):,} scenarios need {solves:,} regret solves (each plan under every "
-                f"other scenario), more than --max-regret-solves {self.max_regret_solves:,}; "
-                "raise it, or pass --no-regret"
+                f"{len(chosen):,} scenarios need up to {solves:,} regret solves (each plan "
+                f"under every other scenario), more than --max-regret-solves "
+                f"{self.max_regret_solves:,}; raise it, or pass --no-regret"
             )
         return chosen
 

@@ -1,7 +1,7 @@
 """Stopping on a signal: SIGINT (Ctrl-C), SIGTERM (timeout, CI, systemd) and SIGHUP (a
 closed terminal) alike, and never in the middle of putting a result in place.
 
-``install`` makes the three signals raise ``Interrupted``, a KeyboardInterrupt,
+``installed`` makes the three signals raise ``Interrupted``, a KeyboardInterrupt,
 so every layer that already stops cleanly on Ctrl-C (HiGHS, Dask, the writers)
 stops the same way on the others. Inside ``deferred()`` a signal is held and
 raised when the block ends: the few renames that put a result folder in place
@@ -47,14 +47,20 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def install() -> None:
-    """Make SIGINT, SIGTERM and SIGHUP raise Interrupted (in the main thread), and start
-    a new run's record."""
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise Interrupted (in the main thread) for the length of
+    the block, a new run's record; the handlers before it are put back after it."""
     _State.pending = _State.last = _State.committed = None
     if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be set there
-    for s in SIGNALS:
-        signal.signal(s, _handler)
+        yield  # signal handlers can only be set there
+        return
+    previous = {s: signal.signal(s, _handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def received() -> int:

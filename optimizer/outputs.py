@@ -100,13 +100,14 @@ def check_out(out: Path) -> None:
 
 
 def estimate_bytes(plan: Plan, scenarios: int = 1) -> int:
-    """A generous estimate of a result folder's size: rows of every table, a few hundred
-    bytes each across the CSVs, results.xlsx and report.html."""
-    periods = plan.settings.n_periods
-    options = len(plan.sites) * max(1, len(plan.hardware)) + len(plan.cloud) + len(plan.apis)
-    options += len(plan.edge)
-    rows = periods * (len(plan.workloads) * (options + 1) + 4 * options + 20)
-    return MIB + max(1, scenarios) * rows * 600
+    """An estimate of a result folder's size from the model's: per scenario and period,
+    a few assignment rows a workload, a rack row per (site, rack type), cost rows per
+    location and category; 400 bytes a row across the CSVs, results.xlsx and
+    report.html, and 1 MiB for the rest."""
+    places = len(plan.sites) * max(1, len(plan.hardware)) + len(plan.cloud) + len(plan.apis)
+    places += len(plan.edge)
+    rows = plan.settings.n_periods * (3 * len(plan.workloads) + 4 * places + 12)
+    return MIB + max(1, scenarios) * rows * 400
 
 
 def preflight(out: Path, need: int) -> None:

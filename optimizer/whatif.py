@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimizer import results
+from optimizer import interrupts, results
 from optimizer.columns import names
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
@@ -122,19 +122,21 @@ def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> It
         "distributed.scheduler.allowed-failures": 1,
         "distributed.worker.multiprocessing-method": "forkserver",  # see optimizer.worker
     }
-    with (
-        dask.config.set(settings),
-        helpers_started(),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # None still starts one, on 8787, warning when taken
-            silence_logs=logging.CRITICAL,
-            preload=["optimizer.worker"],  # workers leave Ctrl-C to this process
-        ) as local,
-        Client(local) as client,
-    ):
+    with dask.config.set(settings), helpers_started(), contextlib.ExitStack() as stack:
+        # a signal while the cluster starts is raised once it has (stopping it halfway
+        # leaves Dask to close it at exit, with a traceback per worker)
+        with interrupts.deferred():
+            local = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # None still starts one, on 8787, warning when taken
+                    silence_logs=logging.CRITICAL,
+                    preload=["optimizer.worker"],  # workers leave Ctrl-C to this process
+                )
+            )
+            client = stack.enter_context(Client(local))
         yield client
 
 

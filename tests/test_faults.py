@@ -349,6 +349,27 @@ def test_plan_changed_during_the_solve(tmp_path, monkeypatch, change):
     assert info["input"]["sha256"] == read
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_during_the_solve(tmp_path, monkeypatch, signum):
+    """P6: SIGTERM (timeout, CI, systemd) and SIGHUP stop a run like Ctrl-C: exit 128 + N,
+    one line, nothing written; the handlers before the run are put back after it."""
+    plan = solvable(tmp_path)
+    real = cli.optimize
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), signum)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "optimize", signalled)
+    before = signal.getsignal(signum)
+    result = run(plan)
+    assert result.exit_code == 128 + signum, result.output
+    assert "interrupted: nothing was written" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.xlsx"]
+    assert signal.getsignal(signum) is before
+    no_traceback(result.output)
+
+
 @pytest.mark.parametrize(
     "option, value",
     [("--time-limit", "inf"), ("--time-limit", "nan"), ("--mip-gap", "nan"), ("--mip-gap", "-inf")],
@@ -454,13 +475,13 @@ def test_regret_solves_are_capped_and_counted_by_check(tmp_path):
     sweep = "--sweep", "demand_multiplier=1:40:1"  # 41 scenarios with the base case
     result = run(plan, *sweep, "--check")
     assert result.exit_code == Exit.INPUT
-    assert "41 scenarios need 1,640 regret solves" in result.output
+    assert "41 scenarios need up to 1,640 regret solves" in result.output
     assert f"more than --max-regret-solves {MAX_REGRET_SOLVES:,}" in result.output
     result = run(plan, *sweep, "--check", "--no-regret")
     assert result.exit_code == Exit.OK, result.output
-    assert "what-if run: 41 scenarios, regret skipped, 41 solves" in result.output
+    assert "what-if run: 41 scenarios, regret skipped, at most 41 solves" in result.output
     result = run(plan, "--sweep", "demand_multiplier=1,2", "--check")
-    assert "what-if run: 3 scenarios, 6 regret solves, 9 solves" in result.output
+    assert "what-if run: 3 scenarios, at most 6 regret solves, at most 9 solves" in result.output
     result = run(plan, "--sweep", "demand_multiplier=1,2", "--max-regret-solves", 5)
     assert result.exit_code == Exit.INPUT and "more than --max-regret-solves 5" in result.output
 
@@ -506,6 +527,23 @@ def test_scheduler_address_where_a_silent_server_listens(tmp_path, quick_probe):
     with socket.create_server(("127.0.0.1", 0)) as listener:
         result = _whatif_at(tmp_path, f"127.0.0.1:{listener.getsockname()[1]}")
     assert "accepted the connection but sent nothing in 0.5 s" in result.output
+
+
+def test_scheduler_address_where_another_protocol_answers(tmp_path, quick_probe):
+    """A server that speaks first, but not Dask (an SSH server, say): named by its bytes."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def greet() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+                time.sleep(1)
+
+        threading.Thread(target=greet, daemon=True).start()
+        result = _whatif_at(tmp_path, f"tcp://127.0.0.1:{listener.getsockname()[1]}")
+    assert "answered, but not as a Dask scheduler does (it sent SSH-2.0-OpenSSH_9.6\\r\\n" in (
+        result.output
+    )
 
 
 def test_scheduler_address_where_nothing_listens(tmp_path, quick_probe):
