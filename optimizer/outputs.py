@@ -216,18 +216,27 @@ def write_folder(out: Path, tables: dict[str, pd.DataFrame], run_info: dict[str,
         ready = None
         if displaced is not None:
             shutil.rmtree(displaced, ignore_errors=True)
-    except OSError as exc:
-        for path in (tmp, displaced):
+    except BaseException as exc:
+        cause = _os_error(exc)
+        for path in (tmp, displaced) if cause else (tmp, ready, displaced):
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)
+        if cause is None:
+            raise
         kept = _keep(ready, out, tables, run_info)
         where = f"; the finished result is kept in {kept}" if kept else ""
-        raise WriteError(f"could not write {out}: {exc.strerror or exc}{where}", kept) from exc
-    except BaseException:
-        for path in (tmp, ready, displaced):
-            if path is not None:
-                shutil.rmtree(path, ignore_errors=True)
-        raise
+        raise WriteError(f"could not write {out}: {cause.strerror or cause}{where}", kept) from exc
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The operating system's error behind ``exc``: itself, or the one a writer wrapped in
+    its own exception (xlsxwriter's FileCreateError holds it); None for anything else."""
+    if not isinstance(exc, Exception):
+        return None
+    for candidate in (exc, exc.__cause__, exc.__context__, *exc.args):
+        if isinstance(candidate, OSError):
+            return candidate
+    return None
 
 
 def _keep(
@@ -247,8 +256,10 @@ def _keep(
         return None
     try:
         _fill(kept, tables, info)
-    except OSError:
+    except Exception as exc:
         shutil.rmtree(kept, ignore_errors=True)
+        if _os_error(exc) is None:
+            raise
         return None
     return kept
 
