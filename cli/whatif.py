@@ -72,7 +72,11 @@ def scenario_table(summary: pd.DataFrame, currency: str) -> Table:
         justify = "left" if name in ("scenario", "status") else "right"
         table.add_column(name.removesuffix("_usd"), justify=justify)
     for values in summary.to_dict("records"):
-        table.add_row(*(_cell(values[c]) for c in columns + extra))
+        cells = [_cell(values[c]) for c in columns + extra]
+        if "worst_regret_usd" in columns and pd.isna(values["worst_regret_usd"]):
+            # unknown: a solve this plan's worst case needs failed (inf is infeasible)
+            cells[columns.index("worst_regret_usd")] = FAILED
+        table.add_row(*cells)
     return table
 
 
@@ -111,6 +115,22 @@ def print_whatif(console: Console, whatif: WhatIf, currency: str) -> None:
     for run in whatif.runs:
         if run.error:
             console.print(Text(f"scenario {run.scenario.name} failed: {run.error}", style="red"))
+
+
+def failures(whatif: WhatIf) -> list[str]:
+    """How many scenarios and regret solves failed, and what that withholds (printed as
+    warnings, even with --quiet: a nightly job's log must say it)."""
+    lines = []
+    if whatif.failed_scenarios:
+        lines.append(f"{whatif.failed_scenarios} of {len(whatif.runs)} scenarios failed")
+    if whatif.failed_regret:
+        lines.append(f"{whatif.failed_regret} of {whatif.regret_solves} regret solves failed")
+    if lines and len(whatif.runs) > 1 and not whatif.regret_skipped:
+        lines.append(
+            "no least-regret plan and no decisions common to every scenario are named: the "
+            "results are incomplete"
+        )
+    return lines
 
 
 def print_robust(console: Console, robust: Robust, currency: str) -> None:
@@ -176,6 +196,10 @@ def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[s
         ],
         "least_regret": whatif.least_regret,
         "least_regret_plans": whatif.least_regret_plans(),
+        "failed_scenarios": whatif.failed_scenarios,
+        "regret_solves": whatif.regret_solves,
+        "failed_regret_solves": whatif.failed_regret,
+        "regret_skipped": whatif.regret_skipped,
         "decisions_in_every_scenario": whatif.common,
         "break_even": [found.line() for found in whatif.break_even],
         "scheduler": scheduler or "local",

@@ -162,7 +162,8 @@ SUMMARY_EXTRAS: tuple[Column, ...] = (
     (
         "worst_regret_usd",
         "USD, discounted",
-        "the largest regret of this scenario's plan under any scenario (regret.csv)",
+        "the largest regret of this scenario's plan under any scenario (regret.csv); inf "
+        "when it cannot serve one (infeasible), blank when a solve it needs failed",
     ),
     (
         "least_regret",

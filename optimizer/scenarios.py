@@ -20,6 +20,7 @@ import pandas as pd
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import SCENARIO_TARGETS, resolve_target
 from optimizer.plan import Plan
+from optimizer.safety import MAX_SCENARIOS
 from optimizer.schema import SCENARIO_PARAMETERS
 
 BASE = "base"
@@ -131,6 +132,18 @@ def from_sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
     """The cartesian product of several --sweep options, named ``parameter=value`` (joined
     by commas)."""
     axes = [parse_sweep(plan, text) for text in sweeps]
+    count = math.prod(len(axis) for axis in axes)
+    if count > MAX_SCENARIOS:
+        raise InputError(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"--sweep: {count:,} scenarios in the product; at most {MAX_SCENARIOS:,} a run",
+                )
+            ]
+        )
     out = []
     for combo in itertools.product(*axes):
         name = ",".join(f"{o.label}={o.value:g}" for o in combo)

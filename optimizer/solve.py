@@ -299,10 +299,22 @@ def solve(
     started = time.perf_counter()
     compiled = compile_model(m, options, names=write_model is not None)
     if write_model is not None:
-        compiled.highs.writeModel(str(write_model))
+        write_model_file(compiled.highs, write_model)
     handoff = time.perf_counter() - started
     solved, raw, _ = run_highs(compiled.highs, compiled, handoff, started)
     return solved, compiled, None if raw is None else load_values(compiled, raw)
+
+
+def write_model_file(h: highspy.Highs, path: Path) -> None:
+    """Write the model HiGHS holds to ``path`` (format by suffix) whole: into a hidden file
+    beside it, renamed over it once HiGHS says it succeeded."""
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        if h.writeModel(str(tmp)) != highspy.HighsStatus.kOk or not tmp.is_file():
+            raise OSError(f"the solver could not write the model to {path}")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def with_objective(base: Compiled, objective: pyo.Objective, options: SolverOptions) -> Compiled:

@@ -5,31 +5,42 @@ local one with a worker per core, or an existing cluster given by its
 scheduler's address, by the same code. Workers receive the plan's data and
 build the model themselves (Pyomo models and HiGHS objects do not travel);
 HiGHS gets one thread per worker. A scenario whose worker dies is retried once,
-then reported as failed while the others finish.
+then reported as failed while the others finish. An existing cluster is probed
+before use (optimizer.scheduler.reach) so that a wrong address fails in bounded time,
+and a cluster left with no worker fails the waiting solves instead of hanging.
+Failed solves are counted: no least-regret plan is named from incomplete data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import itertools
 import logging
+import math
 import os
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimizer import results
+from optimizer import interrupts, results
 from optimizer.columns import names
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import optimize, resolve_prices
 from optimizer.scenarios import Override, Scenario, apply
+from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import Solved, SolverOptions
+from optimizer.worker import helpers_started
 
 FAILED = "failed"
+# a cluster without a worker this long fails the solves still waiting (docs/whatif.md)
+NO_WORKER_S = float(os.environ.get("OPTIMIZE_NO_WORKER_SECONDS", "60"))
+POLL_S = 1.0
 
 
 @dataclass
@@ -97,22 +108,53 @@ def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> It
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler, timeout="30s") as client:
-            yield client
+        reach(scheduler)
+        with _quiet("distributed"):  # a lost scheduler is reported once, by ClusterError
+            try:
+                client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise ClusterError(f"cannot connect to the scheduler {scheduler}: {exc}") from None
+            with client:
+                yield client
         return
     workers = max(1, min(workers or os.cpu_count() or 1, tasks))
-    with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # None still starts one, on 8787, warning when taken
-            silence_logs=logging.CRITICAL,
-        ) as local,
-        Client(local) as client,
-    ):
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.worker.multiprocessing-method": "forkserver",  # see optimizer.worker
+    }
+    with dask.config.set(settings), helpers_started(), contextlib.ExitStack() as stack:
+        # a signal while the cluster starts is raised once it has (stopping it halfway
+        # leaves Dask to close it at exit, with a traceback per worker)
+        with interrupts.deferred():
+            local = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # None still starts one, on 8787, warning when taken
+                    silence_logs=logging.CRITICAL,
+                    preload=["optimizer.worker"],  # workers leave Ctrl-C to this process
+                )
+            )
+            client = stack.enter_context(Client(local))
         yield client
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Only critical records from the logger ``name`` and those below it for the length of
+    the block."""
+    manager = logging.Logger.manager
+    names = [name, *(n for n in manager.loggerDict if n.startswith(name + "."))]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_tasks(
@@ -123,9 +165,12 @@ def run_tasks(
     progress: Progress | None = None,
 ) -> list[ScenarioRun]:
     """Solve every (scenario, fixed plan) job on the cluster; results in job order."""
-    from distributed import as_completed
+    from distributed import wait
 
-    shared = client.scatter(plan, broadcast=True, hash=False)  # type: ignore[attr-defined]
+    try:
+        shared = client.scatter(plan, broadcast=True, hash=False)  # type: ignore[attr-defined]
+    except (OSError, TimeoutError) as exc:  # CommClosedError is an OSError
+        raise ClusterError(f"the cluster was lost while sending it the plan: {exc}") from None
     futures = [
         client.submit(  # type: ignore[attr-defined]
             solve_scenario, shared, scenario, options, fixed, retries=1, pure=False
@@ -134,19 +179,54 @@ def run_tasks(
     ]
     index = {f.key: i for i, f in enumerate(futures)}
     out: list[ScenarioRun | None] = [None] * len(futures)
-    failed = 0
+    failed = done = 0
     if progress:
         progress(0, min(len(futures), _workers(client)), 0)
-    for done, future in enumerate(as_completed(futures), start=1):
-        i = index[future.key]
+    pending = set(futures)
+    idle_since: float | None = None
+    while pending:
         try:
-            out[i] = future.result()
-        except Exception as exc:  # a worker died twice, or the solve raised
-            failed += 1
-            out[i] = ScenarioRun(scenario=jobs[i][0], solved=None, error=_describe(exc))
-        if progress:
-            progress(done, min(len(futures) - done, _workers(client)), failed)
+            finished, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # nothing finished in POLL_S
+            finished = set()
+        except Exception:  # some were cancelled: the plan's data was lost with its workers
+            finished = {f for f in pending if f.done() or f.cancelled()}
+            pending -= finished
+        if not finished:
+            idle_since = _no_worker_since(client, idle_since)
+            if idle_since is not None and time.monotonic() - idle_since > NO_WORKER_S:
+                for future in pending:
+                    future.cancel()
+                    i = index[future.key]
+                    why = f"no worker was left on the cluster for {NO_WORKER_S:g} s"
+                    out[i] = ScenarioRun(scenario=jobs[i][0], solved=None, error=why)
+                failed += len(pending)
+                break
+            continue
+        idle_since = None
+        for future in finished:
+            done += 1
+            i = index[future.key]
+            try:
+                out[i] = future.result()
+            except (Exception, asyncio.CancelledError) as exc:  # a worker died twice, the
+                # solve raised, the plan's data was lost, or the scheduler went away
+                failed += 1
+                out[i] = ScenarioRun(scenario=jobs[i][0], solved=None, error=_describe(exc))
+            if progress:
+                progress(done, min(len(futures) - done, _workers(client)), failed)
     return [r for r in out if r is not None]
+
+
+def _no_worker_since(client: object, since: float | None) -> float | None:
+    """When the cluster was last seen without a worker (None: it has one)."""
+    try:
+        workers = len(client.scheduler_info()["workers"])  # type: ignore[attr-defined]
+    except Exception:
+        workers = 0
+    if workers:
+        return None
+    return since if since is not None else time.monotonic()
 
 
 def _workers(client: object) -> int:
@@ -160,6 +240,8 @@ def _describe(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
         return "its worker died twice"
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled by the cluster (its workers and the plan's data were lost)"
     return f"{name}: {exc}" if str(exc) else "".join(traceback.format_exception_only(exc)).strip()
 
 
@@ -286,13 +368,22 @@ def regret(runs: list[ScenarioRun], operated: Operated) -> pd.DataFrame:
 def least_regret(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     """The plans whose worst-case regret is least, with every plan within the solvers'
     tolerance of it (a tie, not a finding), and every plan's worst-case regret (infinite
-    when it cannot be operated under some scenario)."""
+    when it cannot be operated under some scenario, NaN when a solve it needs failed).
+    None is named when any worst case is unknown."""
     worst: dict[str, float] = {}
     tolerance: dict[str, float] = {}
     for name, group in table.groupby("scenario", sort=False):
         values = group["regret_usd"].astype(float)
-        worst[str(name)] = float("inf") if values.isna().any() else float(values.max())
+        unknown = (group["status"] == FAILED) | (
+            group["cost_usd"].notna() & group["optimum_usd"].isna()
+        )
+        if unknown.any():
+            worst[str(name)] = float("nan")
+        else:
+            worst[str(name)] = float("inf") if values.isna().any() else float(values.max())
         tolerance[str(name)] = float(group["tolerance_usd"].astype(float).max())
+    if any(math.isnan(v) for v in worst.values()):
+        return [], worst
     finite = {k: v for k, v in worst.items() if v != float("inf")}
     if not finite:
         return [], worst
@@ -422,6 +513,18 @@ class WhatIf:
     worst_regret: dict[str, float]
     common: list[str]
     break_even: list[BreakEven]
+    regret_solves: int = 0  # asked for
+    failed_regret: int = 0
+    regret_skipped: bool = False
+
+    @property
+    def failed_scenarios(self) -> int:
+        return sum(r.status == FAILED for r in self.runs)
+
+    @property
+    def partial(self) -> bool:
+        """Some scenario or regret solve failed: the answers are incomplete."""
+        return bool(self.failed_scenarios or self.failed_regret)
 
     def least_regret_plans(self) -> list[list[str]]:
         """The least-regret plans, each as the names of its scenario (a scenario solved
@@ -444,9 +547,10 @@ def run_scenarios(
     progress: StageProgress | None = None,
     workers: int | None = None,
     break_even_tolerance: float | None = 0.01,
+    regret_runs: bool = True,
 ) -> WhatIf:
-    """Solve every scenario, then each one's plan under every other (regret), and for one
-    swept parameter find where the plan changes.
+    """Solve every scenario, then (unless ``regret_runs`` is false) each one's plan under
+    every other (regret), and for one swept parameter find where the plan changes.
 
     Scenarios that change the same things (a multiplier of 1 changes nothing) are
     solved once and reported under each name. ``break_even_tolerance``: the width,
@@ -475,7 +579,7 @@ def run_scenarios(
         by_key = {run.scenario.key: run for run in solved}
         runs = [_renamed(by_key[s.key], s) for s in scenarios]
         jobs: dict[tuple[object, ...], tuple[Scenario, FirstStage]] = {}
-        for a in solved:
+        for a in solved if regret_runs else []:
             for b in solved:
                 if a.plan is not None and a is not b:
                     jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan))
@@ -504,6 +608,8 @@ def run_scenarios(
         tables["summary"]["worst_regret_usd"] = tables["summary"]["scenario"].map(worst)
         tables["summary"]["least_regret"] = tables["summary"]["scenario"].isin(best)
     names = [r.scenario.name for r in runs if r.plan is not None]
+    if any(r.status == FAILED for r in runs):
+        names = []  # "in every scenario" cannot be said when some were never solved
     return WhatIf(
         runs=runs,
         tables=tables,
@@ -511,6 +617,9 @@ def run_scenarios(
         worst_regret=worst,
         common=common_decisions(tables["decisions"], names),
         break_even=found,
+        regret_solves=len(jobs),
+        failed_regret=sum(r.status == FAILED for r in cross),
+        regret_skipped=not regret_runs and len(solved) > 1,
     )
 
 
