@@ -16,9 +16,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.compare import FAILED, WhatIf
 from optimizer.robust import Robust
 from optimizer.solve import INFEASIBLE, NO_PLAN
-from optimizer.whatif import FAILED, WhatIf
 
 
 class Bar:

@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 
 from optimizer import results
 from optimizer.certify import certified
+from optimizer.compare import DECISIONS_COLUMNS, ScenarioRun, common_decisions, decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
@@ -23,14 +24,7 @@ from optimizer.plan import Plan
 from optimizer.run import power_shadow_prices
 from optimizer.scenarios import BASE, Scenario, apply
 from optimizer.solve import INFEASIBLE, Solved, SolverOptions, solve
-from optimizer.whatif import (
-    DECISIONS_COLUMNS,
-    ScenarioRun,
-    cluster,
-    common_decisions,
-    decisions,
-    run_tasks,
-)
+from optimizer.whatif import cluster, run_tasks
 
 ROBUST = "robust"
 

@@ -38,12 +38,13 @@ from conftest import Sheets, write_book
 
 from optimizer import read_plan
 from optimizer.cli import Exit, main
+from optimizer.compare import FAILED, WhatIf
 from optimizer.errors import InputError
 from optimizer.models import build_data
 from optimizer.plan import Plan
 from optimizer.scenarios import BASE, Scenario, apply, from_sheet, from_sweeps, parse_sweep
 from optimizer.solve import SolverOptions
-from optimizer.whatif import FAILED, WhatIf, run_scenarios
+from optimizer.whatif import run_scenarios
 
 TPS_ONE = 1e6 / 3600  # tokens/s: one accelerator-hour per million tokens
 OPTIONS = SolverOptions(mip_gap=0.0, time_limit_s=60.0)
