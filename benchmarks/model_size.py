@@ -35,20 +35,36 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def generate(path: Path, workloads: int, seed: int = 7) -> None:
+def generate(
+    path: Path,
+    workloads: int,
+    seed: int = 7,
+    *,
+    n_sites: int = 8,
+    n_regions: int = 8,
+    horizon_years: int = PERIODS_YEARS,
+    period: str = "quarter",
+    existing_every: int = 5,
+    build_leads: tuple[int, ...] = (0, 2),
+    rack_lead: int = 0,
+) -> None:
     """A plan with ``workloads`` workloads and a fixed world of sites, offers and APIs, so
-    that the model grows in proportion to the workloads (about 330 columns each)."""
+    that the model grows in proportion to the workloads (about 330 columns each).
+
+    The keywords shape the world (benchmarks/formulation.py draws plans of several
+    shapes): site i exists when i % existing_every == 0 (1: every site exists), the
+    others take a build_lead_periods from build_leads; rack_lead is every rack type's
+    lead_time_periods. The defaults give the plans model_size.py has always measured.
+    """
     rng = random.Random(seed)
-    n_regions = 8
-    n_sites = 8
     n_offers = 16
     regions = [f"r{i}" for i in range(n_regions)]
     juris = {r: ("EU", "US", "NO", "SG")[i % 4] for i, r in enumerate(regions)}
     sheets: dict[str, list[list[object]]] = {
         "settings": [
             ["key", "value"],
-            ["horizon_years", PERIODS_YEARS],
-            ["period", "quarter"],
+            ["horizon_years", horizon_years],
+            ["period", period],
             ["mip_gap", 0.01],
             ["time_limit_s", TIME_LIMIT_S],
         ],
@@ -78,11 +94,12 @@ def generate(path: Path, workloads: int, seed: int = 7) -> None:
                 "capex_usd",
                 "opex_usd_per_year",
                 "idle_power_fraction",
+                "lead_time_periods",
             ],
-            ["h100-air", "H100", 32, 40.8, "air", 1.6e6, 1.2e5, 0.4],
-            ["h100-half", "H100", 16, 20.4, "air", 8.2e5, 6e4, 0.4],
-            ["b200-liq", "B200", 32, 60, "liquid", 3.5e6, 2.5e5, 0.3],
-            ["l4-air", "L4", 64, 12, "air", 4e5, 2e4, 0.5],
+            ["h100-air", "H100", 32, 40.8, "air", 1.6e6, 1.2e5, 0.4, rack_lead],
+            ["h100-half", "H100", 16, 20.4, "air", 8.2e5, 6e4, 0.4, rack_lead],
+            ["b200-liq", "B200", 32, 60, "liquid", 3.5e6, 2.5e5, 0.3, rack_lead],
+            ["l4-air", "L4", 64, 12, "air", 4e5, 2e4, 0.5, rack_lead],
         ],
         "sites": [
             [
@@ -110,9 +127,9 @@ def generate(path: Path, workloads: int, seed: int = 7) -> None:
                 150,
                 45,
                 round(rng.uniform(1.1, 1.5), 2),
-                "yes" if i % 5 == 0 else "no",
+                "yes" if i % existing_every == 0 else "no",
                 rng.choice([5e6, 2e7]),
-                rng.choice([0, 2]),
+                rng.choice(build_leads),
                 5e5,
             ]
             for i in range(n_sites)

@@ -14,6 +14,7 @@ from optimizer.models.constraints import (
     add_demand,
     add_edge_capacity,
     add_rack_capacity,
+    add_share_ready,
     add_site_limits,
 )
 from optimizer.models.objective import CATEGORIES, add_objective
@@ -34,6 +35,7 @@ def build_model(
     add_demand(m, d)
     add_rack_capacity(m, d, x)
     add_site_limits(m, d, x)
+    add_share_ready(m, d, x)
     add_cloud_limits(m, d)
     add_api_limits(m, d)
     add_edge_capacity(m, d, x)

@@ -38,6 +38,15 @@ INFEASIBLE = "infeasible"
 ERROR = "error"
 
 
+# HiGHS options the project sets over HiGHS's own defaults, chosen across the plans of
+# benchmarks/formulation.py (the figures are in docs/performance.md).
+HIGHS_DEFAULTS: dict[str, object] = {
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
+
+
 @dataclass(frozen=True)
 class Solved:
     """What the solver said. ``has_plan`` is true for optimal and time_limit."""
@@ -181,6 +190,8 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
         with _quiet_stdout():
             h = highspy.Highs()
     h.setOptionValue("log_to_console", options.log)
+    for key, value in HIGHS_DEFAULTS.items():
+        h.setOptionValue(key, value)
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("threads", int(options.threads) or 1)  # 0: one, the same on any machine

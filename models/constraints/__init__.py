@@ -6,6 +6,7 @@ from optimizer.models.constraints.cloud import add_cloud_limits
 from optimizer.models.constraints.demand import add_demand
 from optimizer.models.constraints.edge import add_edge_capacity
 from optimizer.models.constraints.racks import add_rack_capacity
+from optimizer.models.constraints.readiness import add_share_ready
 from optimizer.models.constraints.sites import add_site_limits
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "add_demand",
     "add_edge_capacity",
     "add_rack_capacity",
+    "add_share_ready",
     "add_site_limits",
 ]
