@@ -23,6 +23,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_FILES = {
     "summary.csv",
     "costs.csv",
+    "emissions.csv",
     "racks.csv",
     "assignments.csv",
     "sites.csv",

@@ -206,6 +206,7 @@ def test_workbook_has_every_table_then_charts_columns_and_run(plain: Written, sw
         "racks",
         "assignments",
         "sites",
+        "emissions",
         "chart_data",
         "columns",
         "run",
