@@ -741,10 +741,20 @@ def _check_carbon(
     energy or tokens it cannot count (warnings). Embodied figures are an optional extra:
     a blank one is not warned about."""
     figures = has_emission_figures(tables)
-    if settings.max_tco2e_per_year is not None and not figures and settings_table is not None:
-        row = settings_table.loc[settings_table["key"] == "max_tco2e_per_year", ROW].iloc[0]
-        found.error("settings", int(row), "value", CAP_WITHOUT_FIGURES)
     if not figures:
+        if settings_table is not None:
+            rows = {
+                k: int(r) for k, r in zip(settings_table["key"], settings_table[ROW], strict=True)
+            }
+            if settings.max_tco2e_per_year is not None:
+                found.error("settings", rows["max_tco2e_per_year"], "value", CAP_WITHOUT_FIGURES)
+            if settings.carbon_price_usd_per_t:
+                found.warn(
+                    "settings",
+                    rows["carbon_price_usd_per_t"],
+                    "value",
+                    "the carbon price changes nothing: the workbook has no emission figures",
+                )
         return
     intensity = tables["regions"].set_index("region")["carbon_kg_per_kwh"].notna()
     apis = tables["apis"]

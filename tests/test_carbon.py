@@ -329,6 +329,16 @@ def test_cap_without_any_figure_is_an_input_error(tmp_path):
         parse_sweep(plan, "max_tco2e_per_year=10")
 
 
+def test_a_carbon_price_without_figures_is_said_to_change_nothing(tmp_path):
+    sheets = plan_sheets(
+        [training(730)], settings={"carbon_price_usd_per_t": 100}, cloud=[offer("c", 1)]
+    )
+    plan = read_plan(write_book(tmp_path / "plan.xlsx", sheets))
+    assert any(w.sheet == "settings" and "changes nothing" in w.message for w in plan.warnings), (
+        plan.warnings
+    )
+
+
 def test_cap_targets_the_whole_plan_only(tmp_path):
     plan = read_plan(write_book(tmp_path / "plan.xlsx", two_sites()))
     with pytest.raises(InputError, match="whole plan"):
