@@ -7,8 +7,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.inputs import has_emission_figures
 from optimizer.plan import Plan
+from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
+from optimizer.scenarios import tables_of
 
 
 def _years(n: float) -> str:
@@ -35,6 +38,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
             )
         )
         console.print(_cost_table(costs, currency))
+        console.print(_emissions_line(plan, outcome.tables["emissions"]))
         racks = outcome.tables["racks"]
         if not racks.empty:
             console.print(_racks_table(plan, racks))
@@ -58,6 +62,24 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
                 style="yellow",
             )
         )
+
+
+def _emissions_line(plan: Plan, emissions: pd.DataFrame) -> Text:
+    """Total emissions and by environment, or why there are none."""
+    label = f"Emissions over {_years(plan.settings.horizon_years)}: "
+    if not has_emission_figures(tables_of(plan)):
+        return Text.assemble(
+            (label, "bold"),
+            "not counted (the workbook gives no carbon_kg_per_kwh, kg_co2e_per_mtok or "
+            "embodied_kg_co2e)",
+        )
+    by_env = emissions.groupby("environment")["tco2e"].sum()
+    parts = ", ".join(f"{env} {_tonnes(by_env.get(env, 0.0))}" for env in ENVIRONMENTS)
+    return Text.assemble((label, "bold"), f"{_tonnes(emissions['tco2e'].sum())} t CO2e ({parts})")
+
+
+def _tonnes(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 10 or x == 0 else f"{x:,.2f}"
 
 
 def _cost_table(costs: pd.DataFrame, currency: str) -> Table:

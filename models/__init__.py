@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 
 from optimizer.models.constraints import (
     add_api_limits,
+    add_carbon_cap,
     add_cloud_limits,
     add_demand,
     add_edge_capacity,
@@ -17,6 +18,7 @@ from optimizer.models.constraints import (
     add_share_ready,
     add_site_limits,
 )
+from optimizer.models.emissions import EMISSION_CATEGORIES, add_emissions
 from optimizer.models.objective import CATEGORIES, add_objective
 from optimizer.models.sets import ModelData, build_data
 from optimizer.models.variables import Derived, add_variables
@@ -39,9 +41,11 @@ def build_model(
     add_cloud_limits(m, d)
     add_api_limits(m, d)
     add_edge_capacity(m, d, x)
+    add_emissions(m, d, x)
+    add_carbon_cap(m, d)
     add_objective(m, d, x)
     m.data = d
     return m
 
 
-__all__ = ["CATEGORIES", "ModelData", "build_data", "build_model"]
+__all__ = ["CATEGORIES", "EMISSION_CATEGORIES", "ModelData", "build_data", "build_model"]

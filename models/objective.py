@@ -3,7 +3,9 @@
 Every cost of the plan is one entry of ``m.cost``, keyed (period, environment,
 category, location, region): the objective is their discounted sum, and
 costs.csv is the same entries evaluated at the solution, so the two agree to
-the cent by construction.
+the cent by construction. The carbon price reaches the objective here, as
+category ``carbon``: each entry of the emissions ledger (models/emissions.py)
+times its region's price.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CATEGORIES: dict[str, str] = {
     "edge_capex": "capex",
     "edge_opex": "opex",
     "residual_value": "capex",
+    "carbon": "opex",
 }
 
 
@@ -64,25 +67,20 @@ def cost_terms(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> dict[CostKey, 
         residual = capex * d.residual_fraction(k, d.delivered[(s, k, t)])
         if residual:
             ledger[(last, "onprem", "residual_value", s, region)].append(-residual * m.buy[s, k, t])
-    used: dict[tuple[str, str, int], list[object]] = defaultdict(list)
-    for w, s, k, t in d.onprem:
-        acc = d.rack[k]["accelerator"]
-        used[(s, k, t)].append(d.ah_avg[(w, acc, t)] * m.onprem[w, s, k, t])
     for s, k in d.site_pairs:
         rv, sv = d.rack[k], d.site[s]
         region = sv["region"]
-        kw, idle = _f(rv["it_power_kw"]), _f(rv["idle_power_fraction"])
+        idle_kwh, busy_kwh = d.rack_kwh(k)
         per_kwh = _f(sv["pue"]) * d.site_price[s]
         opex = _f(rv["opex_usd_per_year"]) * ypp
         for t in d.periods:
             racks = x.installed(s, k, t)
             if opex:
                 ledger[(t, "onprem", "rack_opex", s, region)].append(opex * racks)
-            ledger[(t, "onprem", "energy", s, region)].append(kw * hours * idle * per_kwh * racks)
-            if idle < 1 and used[(s, k, t)]:
-                per_ah = kw * (1 - idle) / _f(rv["accelerators_per_rack"]) * per_kwh
+            ledger[(t, "onprem", "energy", s, region)].append(idle_kwh * per_kwh * racks)
+            if busy_kwh and x.used_ah[(s, k, t)]:
                 ledger[(t, "onprem", "energy", s, region)].append(
-                    per_ah * pyo.quicksum(used[(s, k, t)])
+                    busy_kwh * per_kwh * pyo.quicksum(x.used_ah[(s, k, t)])
                 )
 
     # cloud
@@ -120,13 +118,20 @@ def cost_terms(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> dict[CostKey, 
         ev = d.device[e]
         region = d.workload[w]["user_region"]
         opex = _f(ev["opex_usd_per_year"]) * ypp
-        energy = _f(ev["power_kw"]) * hours * d.region_price[region]  # type: ignore[index]
+        energy = d.edge_kwh(e) * d.region_price[region]  # type: ignore[index]
         for t in d.periods:
             owned = x.owned(w, e, t)
             if opex:
                 ledger[(t, "edge", "edge_opex", e, region)].append(opex * owned)
             if energy:
                 ledger[(t, "edge", "energy", e, region)].append(energy * owned)
+
+    # carbon: every emission entry (models/emissions.py) at its region's carbon price
+    for key in m.EMISSIONS:
+        t, env, _, location, region = key
+        price = d.carbon_price.get(region, 0.0)
+        if price:
+            ledger[(t, env, "carbon", location, region)].append(price * m.emission[key])
     return ledger
 
 

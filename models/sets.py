@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.plan import Plan
+from optimizer.schema import DEFAULT_KW_PER_ACCELERATOR
 
 DAYS_PER_HOUR = 1 / 24
 HOURS_PER_MONTH = 730.0
@@ -71,6 +72,31 @@ class ModelData:
 
     why_none: dict[str, list[str]] = field(default_factory=dict)  # workload -> rules that bit
 
+    # carbon: only the figures given (a blank intensity or power leaves its emissions out)
+    region_carbon: dict[str, float] = field(default_factory=dict)  # kg CO2e/kWh
+    site_carbon: dict[str, float] = field(default_factory=dict)  # kg CO2e/kWh
+    offer_kw: dict[str, float] = field(default_factory=dict)  # kW per accelerator-hour
+    carbon_price: dict[str, float] = field(default_factory=dict)  # region -> USD/t CO2e
+    max_tco2e_per_year: float | None = None
+
+    def years(self) -> dict[int, list[int]]:
+        """Year from the start (0, 1, ...) -> its periods."""
+        out: dict[int, list[int]] = {}
+        for t in self.periods:
+            out.setdefault(math.floor(t * self.years_per_period + 1e-9), []).append(t)
+        return out
+
+    def rack_kwh(self, rack_type: str) -> tuple[float, float]:
+        """IT energy of a rack type: kWh a period per installed rack (its idle draw), and kWh
+        per accelerator-hour used (the rest of its draw, in proportion to use)."""
+        rv = self.rack[rack_type]
+        kw, idle = float(rv["it_power_kw"]), float(rv["idle_power_fraction"])  # type: ignore[arg-type]
+        return kw * self.hours * idle, kw * (1 - idle) / float(rv["accelerators_per_rack"])  # type: ignore[arg-type]
+
+    def edge_kwh(self, device: str) -> float:
+        """kWh a period of one edge device (it draws power_kw all the time)."""
+        return float(self.device[device]["power_kw"]) * self.hours  # type: ignore[arg-type]
+
     def residual_fraction(self, rack_type: str, delivered: int) -> float:
         """Straight-line value left at the horizon's end of a rack delivered in a period
         (0 unless the setting residual_value is straight_line)."""
@@ -87,6 +113,11 @@ def _records(table: pd.DataFrame, key: str) -> dict[str, dict[str, object]]:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _given(values: dict[str, object]) -> dict[str, float]:
+    """The values that are not blank, as floats."""
+    return {k: float(v) for k, v in values.items() if not _blank(v)}  # type: ignore[arg-type]
 
 
 def build_data(plan: Plan) -> ModelData:
@@ -128,6 +159,27 @@ def build_data(plan: Plan) -> ModelData:
         if not _blank(v["power_price_usd_per_kwh"])
         else region_price[v["region"]]  # type: ignore[index]
         for k, v in site.items()
+    }
+    region_carbon = _given(regions["carbon_kg_per_kwh"].to_dict())
+    site_carbon = _given(
+        {
+            k: region_carbon.get(v["region"])  # type: ignore[call-overload]
+            if _blank(v["carbon_kg_per_kwh"])
+            else v["carbon_kg_per_kwh"]
+            for k, v in site.items()
+        }
+    )
+    offer_kw = _given(
+        {
+            c: DEFAULT_KW_PER_ACCELERATOR.get(v["accelerator"])  # type: ignore[call-overload]
+            if _blank(v["kw_per_accelerator"])
+            else v["kw_per_accelerator"]
+            for c, v in offer.items()
+        }
+    )
+    carbon_price = {
+        r: s.carbon_price_usd_per_t if _blank(v) else float(v)
+        for r, v in regions["carbon_price_usd_per_t"].items()
     }
 
     # --- sites and racks ----------------------------------------------------------------
@@ -338,4 +390,9 @@ def build_data(plan: Plan) -> ModelData:
         region_price=region_price,
         site_price=site_price,
         why_none=why_none,
+        region_carbon=region_carbon,
+        site_carbon=site_carbon,
+        offer_kw=offer_kw,
+        carbon_price=carbon_price,
+        max_tco2e_per_year=s.max_tco2e_per_year,
     )

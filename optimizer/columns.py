@@ -31,6 +31,11 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
             "relative gap between the plan and the best bound (0 for optimal within tolerance)",
         ),
         ("solve_seconds", "s", "time spent in HiGHS"),
+        ("tco2e", "t CO2e", "the plan's emissions over the horizon: the sum of emissions.csv"),
+        ("onprem_tco2e", "t CO2e", "emissions of the on-prem environment"),
+        ("cloud_tco2e", "t CO2e", "emissions of cloud offers"),
+        ("api_tco2e", "t CO2e", "emissions of token APIs"),
+        ("edge_tco2e", "t CO2e", "emissions of edge devices"),
     ),
     "costs": (
         ("scenario", "", "scenario name"),
@@ -42,7 +47,8 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
             "category",
             "",
             "`rack_capex`, `site_build`, `site_opex`, `rack_opex`, `energy`, `cloud_on_demand`, "
-            "`cloud_spot`, `cloud_reserved`, `api`, `edge_capex`, `edge_opex`, `residual_value`",
+            "`cloud_spot`, `cloud_reserved`, `api`, `edge_capex`, `edge_opex`, `residual_value`, "
+            "`carbon` (the carbon price times the location's emissions, with a price set)",
         ),
         (
             "cost_type",
@@ -53,6 +59,22 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("region", "", "its region (an edge device's is its workload's region)"),
         ("amount_usd", "USD", "cash in the period; residual value is negative (a credit)"),
         ("discounted_usd", "USD, discounted", "`amount_usd` discounted to `start_date`"),
+    ),
+    "emissions": (
+        ("scenario", "", "scenario name"),
+        ("period", "", "period number, 0 at `start_date`"),
+        ("environment", "", "`onprem`, `cloud`, `api` or `edge`"),
+        (
+            "category",
+            "",
+            "`energy` (sites' power × PUE, edge devices' power, at the site's or region's "
+            "`carbon_kg_per_kwh`), `cloud` (accelerator-hours used × `kw_per_accelerator` × the "
+            "offer region's intensity), `api` (million tokens × `kg_co2e_per_mtok`), "
+            "`embodied` (`embodied_kg_co2e` of racks and edge devices, in the period bought)",
+        ),
+        ("location", "", "the site, cloud offer, API or edge device type"),
+        ("region", "", "its region (an edge device's is its workload's region)"),
+        ("tco2e", "t CO2e", "emissions in the period"),
     ),
     "racks": (
         ("scenario", "", "scenario name"),

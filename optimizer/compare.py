@@ -47,7 +47,9 @@ class ScenarioRun:
 def combined(runs: list[ScenarioRun]) -> dict[str, pd.DataFrame]:
     """The output tables of every run, stacked (each has its scenario column)."""
     out: dict[str, pd.DataFrame] = {}
-    for name in ("costs", "racks", "assignments", "sites"):
+    for name in results.COLUMNS:
+        if name == "summary":
+            continue
         frames = [r.tables[name] for r in runs if name in r.tables]
         out[name] = (
             pd.concat(frames, ignore_index=True)

@@ -16,8 +16,12 @@ import time
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 
 from optimizer.models import ModelData
+from optimizer.models.constraints.carbon import cap_per_year
+from optimizer.models.emissions import emission_terms
+from optimizer.models.variables import Derived, add_variables
 from optimizer.plan import Plan
 from optimizer.solve import Compiled, SolverOptions, new_highs, run_highs
 
@@ -95,6 +99,31 @@ def installed_over_limits(d: ModelData) -> list[str]:
                     f"site {s}: the racks in sheet 'installed' need {_fmt(used)} {what}, "
                     f"more than its {cap} of {_fmt(limit)}"
                 )
+    return out + _installed_over_cap(d)
+
+
+def _installed_over_cap(d: ModelData) -> list[str]:
+    """Years in which the emissions every plan has (the racks in sheet 'installed' drawing
+    power) exceed the cap: the emissions ledger with every decision at zero."""
+    caps = cap_per_year(d)
+    if not caps:
+        return []
+    m = pyo.ConcreteModel()
+    add_variables(m, d)
+    for var in m.component_data_objects(pyo.Var):
+        var.set_value(0)
+    fixed: dict[int, float] = {}
+    for key, terms in emission_terms(m, d, Derived(m, d)).items():
+        fixed[key[0]] = fixed.get(key[0], 0.0) + pyo.value(pyo.quicksum(terms))
+    years = d.years()
+    out = []
+    for y, cap in caps.items():
+        tonnes = sum(fixed.get(t, 0.0) for t in years[y])
+        if tonnes > cap + TOLERANCE:
+            out.append(
+                f"the racks in sheet 'installed' emit {_fmt(tonnes)} t CO2e in year {y + 1} of "
+                f"the plan, more than max_tco2e_per_year allows ({_fmt(cap)} t)"
+            )
     return out
 
 
@@ -134,6 +163,7 @@ RELAXABLE = {
     "site_slots": "more rack slots",
     "cloud_quota": "more accelerators of quota",
     "api_limit": "million tokens a day more of limit",
+    "carbon_cap": "t CO2e more a year",
 }
 
 
@@ -188,12 +218,16 @@ def elastic(
     if values is None:
         return [], solved.status
     found: list[tuple[str, str, int]] = []  # what, why, period
+    capped: list[str] = []
     for j, i in enumerate(slack_rows):
         amount = float(values[n + j])
         if amount <= TOLERANCE:
             continue
         con = compiled.rows[i][0]
         family = con.parent_component().local_name
+        if family == "carbon_cap":
+            capped.append(_cap_line(plan, data, con.index(), amount))
+            continue
         where, t = con.index()[0], con.index()[1]
         if family == "demand_met":
             what = f"workload {where} needs {amount:.0%} less demand"
@@ -205,7 +239,20 @@ def elastic(
             found.append((f"API {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
         else:
             found.append((f"site {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
-    return _in_periods(found, labels), solved.status
+    return _in_periods(found, labels) + capped, solved.status
+
+
+def _cap_line(plan: Plan, d: ModelData, year: int, tonnes: float) -> str:
+    """'the cap needs N t more a year in 2028', per year of emissions over the cap."""
+    periods = d.years()[year]
+    share = min(1.0, len(periods) * d.years_per_period)
+    first = plan.periods.set_index("period").loc[periods[0], "period_start"]
+    when = str(first.year) if (first.month, first.day) == (1, 1) else f"the year from {first}"
+    return (
+        f"the cap needs {_fmt(tonnes / share)} {RELAXABLE['carbon_cap']} in {when} "
+        f"(max_tco2e_per_year {_fmt(float(d.max_tco2e_per_year))}, a plan emits at least "  # type: ignore[arg-type]
+        f"{_fmt(float(d.max_tco2e_per_year) + tonnes / share)} t that year)"  # type: ignore[arg-type]
+    )
 
 
 def _in_periods(found: list[tuple[str, str, int]], labels: dict[int, str]) -> list[str]:

@@ -19,6 +19,7 @@ from .cells import SLOW, CellError, convert, fast_path, is_blank, shown
 from .errors import InputError, Problem
 from .plan import Plan, Settings, period_table
 from .schema import (
+    DEFAULT_KW_PER_ACCELERATOR,
     DEMAND_UNITS,
     SETTINGS_BY_KEY,
     SHEETS,
@@ -73,11 +74,14 @@ def read_plan(path: str | Path) -> Plan:
             table = _parse_sheet(sheets[schema.name], schema, found)
             if table is not None:
                 tables[schema.name] = table
-    settings = _settings(tables.pop("settings", None), found)
+    settings_table = tables.pop("settings", None)
+    settings = _settings(settings_table, found)
     for schema in SHEETS[1:]:
         tables.setdefault(schema.name, _empty(schema))
     if not found.problems:
         _check(tables, settings, sheets, found)
+    if not found.problems:
+        _check_carbon(tables, settings, settings_table, found)
     if found.problems:
         raise InputError(sorted(found.problems, key=_order), found.warnings)
     return Plan(
@@ -649,6 +653,8 @@ SCENARIO_TARGETS: dict[str, tuple[str, ...]] = {
     "api_price_multiplier": ("provider", "region"),
     "demand_multiplier": ("workload", "region"),
     "power_capacity_multiplier": ("site", "region"),
+    "carbon_price_usd_per_t": ("region",),
+    "max_tco2e_per_year": (),  # the whole plan: * only
 }
 
 
@@ -663,6 +669,8 @@ def _target_kinds(tables: dict[str, pd.DataFrame], parameter: str) -> dict[str, 
         providers, regions = set(), set(tables["workloads"]["user_region"])
     elif parameter == "power_capacity_multiplier":
         providers, regions = set(), site_regions
+    elif parameter == "carbon_price_usd_per_t":
+        providers, regions = set(), set(tables["regions"]["region"])
     else:  # power prices reach a region's sites and the edge devices of its workloads
         providers = set()
         edge_regions = (
@@ -683,8 +691,12 @@ def resolve_target(
 ) -> tuple[str | None, str | None]:
     """The kind of id a scenario target names ('*', region, site, provider, workload), or
     None and why it cannot be used with the parameter."""
+    if parameter == "max_tco2e_per_year" and not has_emission_figures(tables):
+        return None, CAP_WITHOUT_FIGURES
     if target == "*":
         return "*", None
+    if not SCENARIO_TARGETS[parameter]:
+        return None, f"{parameter} applies to the whole plan: type * as the target"
     matches = [k for k, ids in _target_kinds(tables, parameter).items() if target in ids]
     if not matches:
         allowed = " or ".join(SCENARIO_TARGETS[parameter])
@@ -695,6 +707,92 @@ def resolve_target(
     if len(matches) > 1:
         return None, f"{shown(target)} is both a {' and a '.join(matches)}; rename one of them"
     return matches[0], None
+
+
+# --- carbon ---------------------------------------------------------------------------------
+
+# Where the workbook states emissions: (sheet, column).
+EMISSION_FIGURES = (
+    ("regions", "carbon_kg_per_kwh"),
+    ("sites", "carbon_kg_per_kwh"),
+    ("apis", "kg_co2e_per_mtok"),
+    ("hardware", "embodied_kg_co2e"),
+    ("edge", "embodied_kg_co2e"),
+)
+CAP_WITHOUT_FIGURES = (
+    "a cap on emissions needs emission figures, and the workbook has none: fill "
+    + ", ".join(f"'{column}' in sheet '{sheet}'" for sheet, column in EMISSION_FIGURES)
+)
+
+
+def has_emission_figures(tables: dict[str, pd.DataFrame]) -> bool:
+    """True when some cell of the workbook states emissions (cloud offers count only through
+    their region's intensity)."""
+    return any(tables[sheet][column].notna().any() for sheet, column in EMISSION_FIGURES)
+
+
+def _check_carbon(
+    tables: dict[str, pd.DataFrame],
+    settings: Settings,
+    settings_table: pd.DataFrame | None,
+    found: _Findings,
+) -> None:
+    """A cap needs figures to bound; a plan that reports emissions names the options whose
+    energy or tokens it cannot count (warnings). Embodied figures are an optional extra:
+    a blank one is not warned about."""
+    figures = has_emission_figures(tables)
+    if not figures:
+        if settings_table is not None:
+            rows = {
+                k: int(r) for k, r in zip(settings_table["key"], settings_table[ROW], strict=True)
+            }
+            if settings.max_tco2e_per_year is not None:
+                found.error("settings", rows["max_tco2e_per_year"], "value", CAP_WITHOUT_FIGURES)
+            if settings.carbon_price_usd_per_t:
+                found.warn(
+                    "settings",
+                    rows["carbon_price_usd_per_t"],
+                    "value",
+                    "the carbon price changes nothing: the workbook has no emission figures",
+                )
+        return
+    intensity = tables["regions"].set_index("region")["carbon_kg_per_kwh"].notna()
+    apis = tables["apis"]
+    for row in apis.loc[apis["kg_co2e_per_mtok"].isna(), ROW]:
+        found.warn(
+            "apis",
+            int(row),
+            "kg_co2e_per_mtok",
+            "blank: the tokens the API serves are not counted in the emissions",
+        )
+    for row in tables["sites"].itertuples(index=False):
+        if not intensity[row.region] and math.isnan(row.carbon_kg_per_kwh):
+            found.warn(
+                "sites",
+                row.excel_row,
+                "carbon_kg_per_kwh",
+                f"blank here and for region '{row.region}': the site's energy is not counted "
+                "in the emissions",
+            )
+    for row in tables["cloud"].itertuples(index=False):
+        if not intensity[row.region]:
+            found.warn(
+                "cloud",
+                row.excel_row,
+                "region",
+                f"region '{row.region}' has no carbon_kg_per_kwh: the offer's use is not "
+                "counted in the emissions",
+            )
+        elif math.isnan(row.kw_per_accelerator) and row.accelerator not in (
+            DEFAULT_KW_PER_ACCELERATOR
+        ):
+            found.warn(
+                "cloud",
+                row.excel_row,
+                "kw_per_accelerator",
+                f"blank, and accelerator '{row.accelerator}' has no default: the offer's use is "
+                "not counted in the emissions",
+            )
 
 
 def _check_scenarios(tables: dict[str, pd.DataFrame], found: _Findings) -> None:
@@ -766,4 +864,11 @@ def _p(p: float | None) -> str:
     return "blank" if p is None else f"{p:g}"
 
 
-__all__ = ["SCENARIO_TARGETS", "InputError", "read_plan", "resolve_target", "suggest"]
+__all__ = [
+    "SCENARIO_TARGETS",
+    "InputError",
+    "has_emission_figures",
+    "read_plan",
+    "resolve_target",
+    "suggest",
+]

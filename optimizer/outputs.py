@@ -41,6 +41,7 @@ from optimizer.safety import finite
 RESULT_FILES = {
     "summary.csv",
     "costs.csv",
+    "emissions.csv",
     "racks.csv",
     "assignments.csv",
     "sites.csv",

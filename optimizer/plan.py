@@ -30,6 +30,8 @@ class Settings:
     mip_gap: float = 0.001
     time_limit_s: float = 300.0
     threads: int = 0
+    carbon_price_usd_per_t: float = 0.0
+    max_tco2e_per_year: float | None = None
 
     @property
     def months_per_period(self) -> int:

@@ -24,6 +24,7 @@ CASH_EPS = 1e-6  # USD: a cost entry smaller than this is the solver's rounding,
 
 SUMMARY_COLUMNS = names("summary")
 COSTS_COLUMNS = names("costs")
+EMISSIONS_COLUMNS = names("emissions")
 RACKS_COLUMNS = names("racks")
 ASSIGNMENTS_COLUMNS = names("assignments")
 SITES_COLUMNS = names("sites")
@@ -66,6 +67,20 @@ def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFr
             )
         )
     frame = pd.DataFrame(rows, columns=COSTS_COLUMNS)
+    return frame.sort_values(
+        ["period", "environment", "category", "location"], kind="stable", ignore_index=True
+    )
+
+
+def emissions(m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
+    """Emissions by period, environment, category and location, in t CO2e: the emissions
+    ledger at the solution (the figures the carbon price and the cap see)."""
+    rows = []
+    for key in m.EMISSIONS:
+        tonnes = clean(pyo.value(m.emission[key], exception=False))
+        if tonnes:
+            rows.append((scenario, *key, tonnes))
+    frame = pd.DataFrame(rows, columns=EMISSIONS_COLUMNS)
     return frame.sort_values(
         ["period", "environment", "category", "location"], kind="stable", ignore_index=True
     )
@@ -191,10 +206,17 @@ def sites(
     return pd.DataFrame(rows, columns=SITES_COLUMNS)
 
 
-def summary(costs_table: pd.DataFrame, solved: Solved, scenario: str = "base") -> pd.DataFrame:
+def summary(
+    costs_table: pd.DataFrame,
+    emissions_table: pd.DataFrame,
+    solved: Solved,
+    scenario: str = "base",
+) -> pd.DataFrame:
     """One row per scenario: status, discounted objective, undiscounted total and by
-    environment (USD), the solver's relative gap and seconds."""
+    environment (USD), the solver's relative gap and seconds, then emissions in total and
+    by environment (t CO2e)."""
     by_env = costs_table.groupby("environment")["amount_usd"].sum()
+    co2_by_env = emissions_table.groupby("environment")["tco2e"].sum()
     row = {
         "scenario": scenario,
         "status": solved.status,
@@ -206,6 +228,11 @@ def summary(costs_table: pd.DataFrame, solved: Solved, scenario: str = "base") -
         },
         "mip_gap": solved.gap,
         "solve_seconds": solved.seconds,
+        "tco2e": float(emissions_table["tco2e"].sum()) if solved.has_plan else None,
+        **{
+            f"{env}_tco2e": float(co2_by_env.get(env, 0.0)) if solved.has_plan else None
+            for env in ENVIRONMENTS
+        },
     }
     return pd.DataFrame([row], columns=SUMMARY_COLUMNS)
 
@@ -213,6 +240,7 @@ def summary(costs_table: pd.DataFrame, solved: Solved, scenario: str = "base") -
 COLUMNS = {
     "summary": SUMMARY_COLUMNS,
     "costs": COSTS_COLUMNS,
+    "emissions": EMISSIONS_COLUMNS,
     "racks": RACKS_COLUMNS,
     "assignments": ASSIGNMENTS_COLUMNS,
     "sites": SITES_COLUMNS,
@@ -223,4 +251,4 @@ def empty_tables(solved: Solved, scenario: str = "base") -> dict[str, pd.DataFra
     """The tables of a run without a plan: the summary row says why, the others are
     empty with their columns, so the folder's schema never changes."""
     empty = {name: pd.DataFrame(columns=columns) for name, columns in COLUMNS.items()}
-    return empty | {"summary": summary(empty["costs"], solved, scenario)}
+    return empty | {"summary": summary(empty["costs"], empty["emissions"], solved, scenario)}

@@ -157,8 +157,10 @@ def solve_robust(
             solved.handoff_seconds,
             solved.warnings,
         )
-        tables["summary"].append(results.summary(cost, one, name))
+        emission = results.emissions(block, name)
+        tables["summary"].append(results.summary(cost, emission, one, name))
         tables["costs"].append(cost)
+        tables["emissions"].append(emission)
         tables["racks"].append(results.racks(plans[name], block, name))
         tables["assignments"].append(results.assignments(plans[name], block, name))
         tables["sites"].append(results.sites(plans[name], block, shadow.get(name, {}), name))

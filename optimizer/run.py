@@ -210,9 +210,11 @@ def tables(
 ) -> dict[str, pd.DataFrame]:
     """Every output table of a solved run (``shadow``: power shadow prices by site, period;
     ``cost_table``: its costs)."""
+    emission_table = results.emissions(m, scenario)
     return {
-        "summary": results.summary(cost_table, solved, scenario),
+        "summary": results.summary(cost_table, emission_table, solved, scenario),
         "costs": cost_table,
+        "emissions": emission_table,
         "racks": results.racks(plan, m, scenario),
         "assignments": results.assignments(plan, m, scenario),
         "sites": results.sites(plan, m, shadow, scenario),

@@ -5,7 +5,9 @@ A scenario is a list of overrides (parameter, target, value). Applying it gives
 a new Plan: absolute power prices first, then every multiplier, compounding.
 Targets follow SPEC.md: a region covers its sites (even those with a price of
 their own) and its edge devices; demand targets a workload or its user region;
-cloud and API prices a provider or a region; power capacity a site or region.
+cloud and API prices a provider or a region; power capacity a site or region;
+the carbon price a region (the price of everything emitted there) or all; the
+cap on emissions the whole plan.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class Scenario:
     def prices_only(self) -> bool:
         """True when only prices change (the model's structure is the base case's)."""
         return all(
-            o.parameter.endswith(("price_multiplier", "usd_per_kwh")) for o in self.overrides
+            o.parameter.endswith(("price_multiplier", "usd_per_kwh", "usd_per_t"))
+            for o in self.overrides
         )
 
 
@@ -155,7 +158,7 @@ def apply(plan: Plan, scenario: Scenario) -> Plan:
     """``plan`` with the scenario's overrides applied (the base case: ``plan`` itself)."""
     if not scenario.overrides:
         return plan
-    regions, sites = plan.regions.copy(), plan.sites.copy()
+    settings, regions, sites = plan.settings, plan.regions.copy(), plan.sites.copy()
     cloud, apis, workloads = plan.cloud.copy(), plan.apis.copy(), plan.workloads.copy()
     price = "power_price_usd_per_kwh"
     order = sorted(scenario.overrides, key=lambda o: o.parameter != price)
@@ -186,8 +189,18 @@ def apply(plan: Plan, scenario: Scenario) -> Plan:
         elif o.parameter == "power_capacity_multiplier":
             rows = _match(sites, {"site": "site", "region": "region"}, o)
             sites.loc[rows, "power_capacity_kw"] *= o.value
+        elif o.parameter == "carbon_price_usd_per_t":
+            regions.loc[_match(regions, {"region": "region"}, o), o.parameter] = o.value
+        elif o.parameter == "max_tco2e_per_year":
+            settings = dataclasses.replace(settings, max_tco2e_per_year=o.value)
     return dataclasses.replace(
-        plan, regions=regions, sites=sites, cloud=cloud, apis=apis, workloads=workloads
+        plan,
+        settings=settings,
+        regions=regions,
+        sites=sites,
+        cloud=cloud,
+        apis=apis,
+        workloads=workloads,
     )
 
 

@@ -178,7 +178,35 @@ SETTINGS: tuple[Column, ...] = (
         default=0,
         minimum=0.0,
     ),
+    _nonneg(
+        "carbon_price_usd_per_t",
+        "Price of emissions, added to the cost as category carbon (0: emissions are "
+        "reported but cost nothing); a region's own carbon_price_usd_per_t overrides it.",
+        "USD/t CO2e",
+        default=0.0,
+        warn_above=10_000.0,
+    ),
+    _nonneg(
+        "max_tco2e_per_year",
+        "Cap on the plan's emissions in each year from start_date, embodied emissions "
+        "included (blank: no cap; a last year shorter than a year gets its share).",
+        "t CO2e/year",
+    ),
 )
+
+# Power per accelerator-hour of a cloud offer that leaves kw_per_accelerator blank: the
+# accelerator's share of its server at full load, as the catalog derives it with its sources
+# (data/catalog/accelerator_power.csv; a test keeps the two equal). The provider's PUE is
+# not included.
+DEFAULT_KW_PER_ACCELERATOR: dict[str, float] = {
+    "H100": 1.275,
+    "H200": 1.275,
+    "B200": 1.7875,
+    "GB200": 1.667,
+    "A100-80GB": 0.8125,
+    "A10G": 0.15,
+    "L4": 0.072,
+}
 
 WORKLOAD_KINDS = ("inference", "training")
 DEMAND_UNITS = {"inference": "mtok_per_day", "training": "h100_hours_per_month"}
@@ -189,6 +217,8 @@ SCENARIO_PARAMETERS = (
     "api_price_multiplier",
     "demand_multiplier",
     "power_capacity_multiplier",
+    "carbon_price_usd_per_t",
+    "max_tco2e_per_year",
 )
 
 SHEETS: tuple[Sheet, ...] = (
@@ -225,7 +255,22 @@ SHEETS: tuple[Sheet, ...] = (
                 warn_above=5.0,
                 example=0.045,
             ),
-            _nonneg("carbon_kg_per_kwh", "Grid carbon intensity.", "kg CO2/kWh", example=0.02),
+            _nonneg(
+                "carbon_kg_per_kwh",
+                "Grid carbon intensity, for the energy of sites (unless a site has its own), "
+                "edge devices and cloud offers in the region (blank: their energy's emissions "
+                "are not counted).",
+                "kg CO2e/kWh",
+                warn_above=2.0,
+                example=0.02,
+            ),
+            _nonneg(
+                "carbon_price_usd_per_t",
+                "Price of emissions in the region (blank: the setting carbon_price_usd_per_t).",
+                "USD/t CO2e",
+                warn_above=10_000.0,
+                example=None,
+            ),
         ),
         key=("region",),
     ),
@@ -305,6 +350,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "Power price at the site (blank: the region's).",
                 "USD/kWh",
                 warn_above=5.0,
+                example=None,
+            ),
+            _nonneg(
+                "carbon_kg_per_kwh",
+                "Carbon intensity of the site's power, e.g. under a power purchase agreement "
+                "(blank: the region's).",
+                "kg CO2e/kWh",
+                warn_above=2.0,
                 example=None,
             ),
             _yes_no(
@@ -459,6 +512,13 @@ SHEETS: tuple[Sheet, ...] = (
                 minimum=0.0,
                 example=1,
             ),
+            _nonneg(
+                "embodied_kg_co2e",
+                "Emissions of making and shipping one rack, counted in the period it is bought "
+                "(blank: not counted).",
+                "kg CO2e",
+                example=None,
+            ),
         ),
         key=("rack_type",),
     ),
@@ -520,6 +580,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "years",
                 example=None,
             ),
+            _nonneg(
+                "kw_per_accelerator",
+                "Power drawn per accelerator-hour used, for emissions (blank: the default for "
+                "the accelerator in docs/inputs.md; no default, not counted).",
+                "kW",
+                warn_above=50.0,
+                example=None,
+            ),
         ),
         key=("offer",),
     ),
@@ -552,6 +620,12 @@ SHEETS: tuple[Sheet, ...] = (
                 "The provider keeps the data (never used by sensitive workloads).",
                 required=True,
                 example="no",
+            ),
+            _nonneg(
+                "kg_co2e_per_mtok",
+                "Emissions per million tokens, as the provider reports them (blank: not counted).",
+                "kg CO2e/million tokens",
+                example=0.27,
             ),
         ),
         key=("api",),
@@ -588,6 +662,13 @@ SHEETS: tuple[Sheet, ...] = (
                 "USD/year",
                 default=0.0,
                 example=2000,
+            ),
+            _nonneg(
+                "embodied_kg_co2e",
+                "Emissions of making and shipping one device, counted in the period it is bought "
+                "(blank: not counted).",
+                "kg CO2e",
+                example=None,
             ),
         ),
         key=("device",),
@@ -723,8 +804,9 @@ SHEETS: tuple[Sheet, ...] = (
             ),
             _nonneg(
                 "value",
-                "The multiplier, or the price in USD/kWh.",
-                "ratio or USD/kWh",
+                "The multiplier, the power price in USD/kWh, the carbon price in USD/t CO2e or "
+                "the cap in t CO2e a year.",
+                "ratio, USD/kWh, USD/t CO2e or t CO2e/year",
                 required=True,
                 example=2.0,
             ),
@@ -751,6 +833,7 @@ def id_column(sheet: Sheet) -> str:
 
 
 __all__ = [
+    "DEFAULT_KW_PER_ACCELERATOR",
     "DEMAND_UNITS",
     "HOURS_PER_YEAR",
     "MONTHS_PER_PERIOD",

@@ -53,10 +53,15 @@ def _shown_default(column: Column) -> str:
 
 def _example_rows(sheet: Sheet) -> list[list[object]]:
     if sheet.name == "settings":
-        return [[c.name, _setting_value(c)] for c in SETTINGS]
+        return [[c.name, _setting_value(c)] for c in _WITH_DEFAULTS]
     base = {c.name: c.example for c in sheet.columns} | EXAMPLE_OVERRIDES.get(sheet.name, {})
     rows = [base, *EXTRA_ROWS.get(sheet.name, [])]
     return [[row.get(c.name) for c in sheet.columns] for row in rows]
+
+
+# The settings the template lists, each at its default; one without (max_tco2e_per_year: no
+# cap) is left out, as a blank value is an error.
+_WITH_DEFAULTS = tuple(c for c in SETTINGS if c.default is not None)
 
 
 def _setting_value(column: Column) -> object:
@@ -101,7 +106,7 @@ def write_template(path: Path) -> None:
 
 def _describe_settings(ws: object) -> None:
     """Notes on each setting's key cell, like the header notes of other sheets."""
-    for i, column in enumerate(SETTINGS, start=2):
+    for i, column in enumerate(_WITH_DEFAULTS, start=2):
         cell = ws.cell(row=i, column=1)  # type: ignore[attr-defined]
         note = Comment(header_note(column), "capacity-optimizer")
         note.width, note.height = 320, 140

@@ -33,6 +33,7 @@ def test_solve_writes_every_table(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "assignments.csv",
         "costs.csv",
+        "emissions.csv",
         "racks.csv",
         "report.html",
         "results.xlsx",

@@ -207,6 +207,7 @@ def test_workbook_has_every_table_then_charts_columns_and_run(plain: Written, sw
         "racks",
         "assignments",
         "sites",
+        "emissions",
         "chart_data",
         "columns",
         "run",

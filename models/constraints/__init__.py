@@ -2,6 +2,7 @@
 and adds nothing when its subset is empty."""
 
 from optimizer.models.constraints.apis import add_api_limits
+from optimizer.models.constraints.carbon import add_carbon_cap
 from optimizer.models.constraints.cloud import add_cloud_limits
 from optimizer.models.constraints.demand import add_demand
 from optimizer.models.constraints.edge import add_edge_capacity
@@ -11,6 +12,7 @@ from optimizer.models.constraints.sites import add_site_limits
 
 __all__ = [
     "add_api_limits",
+    "add_carbon_cap",
     "add_cloud_limits",
     "add_demand",
     "add_edge_capacity",
