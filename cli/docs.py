@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from optimizer.cli import main as command
+from optimizer.cli.command import main as command
 from optimizer.docs import HEADER, render_inputs, render_outputs
 
 DOCS = Path("docs")
@@ -28,7 +28,7 @@ def render_cli() -> str:
         **command.context_settings,
     )
     return (
-        HEADER.replace("optimizer/schema.py", "cli/__init__.py")
+        HEADER.replace("optimizer/schema.py", "cli/command.py")
         + "\n# Command-line reference\n\nThe options of `optimize`, as `optimize --help` "
         "prints them. [cli.md](cli.md) says more about each, the exit codes and the output.\n\n"
         "```text\n" + command.get_help(context) + "\n```\n"

@@ -13,15 +13,30 @@ folders are the user's design card and map into it:
 - ``cli/`` is installed as ``optimizer.cli``: the ``optimize`` command.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .errors import InputError, Problem
-from .inputs import read_plan
-from .plan import Plan, Settings
+import importlib
+from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("capacity-optimizer")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
+# name -> module: imported on first use, so that importing a part of the package (the
+# command's entry point, say) does not import pandas and the rest
+_LAZY = {
+    "InputError": "errors",
+    "Problem": "errors",
+    "read_plan": "inputs",
+    "Plan": "plan",
+    "Settings": "plan",
+}
+
 __all__ = ["InputError", "Plan", "Problem", "Settings", "__version__", "read_plan"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"optimizer.{_LAZY[name]}"), name)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import openpyxl
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
@@ -110,7 +117,7 @@ def test_no_plan_given():
 
 
 def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
-    import optimizer.cli as cli
+    import optimizer.cli.command as cli
 
     def boom(path):
         raise RuntimeError("disk on fire")
@@ -135,3 +142,18 @@ def test_write_model_must_be_mps_or_lp(book, tmp_path):
     result = run(book(), "--write-model", tmp_path / "model.txt")
     assert result.exit_code == Exit.INPUT
     assert "--write-model takes a .mps or .lp file" in result.output
+
+
+def test_ctrl_c_while_the_command_is_still_importing(book):
+    """Ctrl-C 0.3 s after start, while pandas, Pyomo, HiGHS and Dask are still being
+    imported (about 2 s): one line and exit 130, no traceback."""
+    optimize = shutil.which("optimize") or str(Path(sys.executable).with_name("optimize"))
+    process = subprocess.Popen(
+        [optimize, str(book()), "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert b"Traceback" not in err
+    assert err.strip() == b"interrupted: nothing was written"
