@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,8 +134,13 @@ class Sheet:
 
 def write_workbook(path: Path, view: View) -> None:
     """The sheets in order: the summary, charts, the other tables, chart_data, columns,
-    run."""
-    wb = Workbook(str(path), {"constant_memory": True})
+    run. xlsxwriter's row files go to a folder of their own, removed however the write
+    ends (a full disk leaves none behind)."""
+    with tempfile.TemporaryDirectory(prefix="optimize-xlsx-") as rows:
+        _fill(Workbook(str(path), {"constant_memory": True, "tmpdir": rows}), view)
+
+
+def _fill(wb: Workbook, view: View) -> None:
     formats = Formats(wb)
     names = [n for n in TABLE_ORDER if n in view.tables]
     names += [n for n in view.tables if n not in TABLE_ORDER]
