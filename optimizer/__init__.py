@@ -6,9 +6,14 @@ folders are the user's design card and map into it:
 - ``optimizer/`` (this package): the workbook schema (``schema``), safe
   reading (``xlsx``, ``cells``), loading and validation (``inputs``, giving a
   ``plan.Plan``), the template workbook (``template``) and generated docs
-  (``docs``); the solve, results and what-if runs; the result folder
-  (``outputs``) and, in the ``report`` package, results.xlsx and report.html
-  (a view of the tables, native Excel charts, SVG charts, Jinja2 templates);
+  (``docs``); the solve (``solve``) and the certificate every answer passes
+  (``certify``), the diagnosis of no plan (``diagnose``), one run
+  (``run``) and its tables (``results``); what-if scenarios (``scenarios``),
+  comparing finished runs (``compare``: decisions, regret, break-even) and
+  running them on Dask (``whatif``), the robust plan (``robust``); the result
+  folder (``outputs``) and, in the ``report`` package, results.xlsx and
+  report.html (a view of the tables, native Excel charts, SVG charts, Jinja2
+  templates);
 - ``models/`` is installed as ``optimizer.models``: the Pyomo formulation;
 - ``cli/`` is installed as ``optimizer.cli``: the ``optimize`` command.
 """
