@@ -8,6 +8,7 @@ message then says truly whether a result was put in place.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import errno
@@ -58,7 +59,7 @@ from optimizer.scenarios import BASE, Scenario, from_sheet, from_sweeps
 from optimizer.scheduler import ClusterError
 from optimizer.solve import INFEASIBLE, NO_PLAN, Solved, SolverOptions
 from optimizer.template import write_template
-from optimizer.whatif import run_scenarios
+from optimizer.whatif import quiet_logs, run_scenarios
 
 MAX_SHOWN = 1000  # problems printed; the count of the rest follows
 DEFAULT_BREAK_EVEN = 0.01  # break-even brackets narrowed to 1 % of the sweep's step
@@ -286,7 +287,7 @@ def main(
     hook = sys.unraisablehook
     if not debug:  # e.g. openpyxl's "Exception ignored" when a full disk closes its file
         sys.unraisablehook = lambda unraisable: None
-    with interrupts.installed():
+    with interrupts.installed(), contextlib.nullcontext() if debug else quiet_logs("asyncio"):
         try:
             code = _run(plan, check, template, out, options, (write_model, force), whatif, quiet)
         except KeyboardInterrupt:

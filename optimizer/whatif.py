@@ -100,7 +100,7 @@ def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> It
 
     if scheduler:
         reach(scheduler)
-        with _quiet("distributed"):  # a lost scheduler is reported once, by ClusterError
+        with quiet_logs("distributed"):  # a lost scheduler is reported once, by ClusterError
             try:
                 client = Client(scheduler, timeout="30s")
             except (OSError, TimeoutError) as exc:
@@ -132,9 +132,10 @@ def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> It
 
 
 @contextlib.contextmanager
-def _quiet(name: str) -> Iterator[None]:
+def quiet_logs(name: str) -> Iterator[None]:
     """Only critical records from the logger ``name`` and those below it for the length of
-    the block."""
+    the block (asyncio's "Task exception was never retrieved" from a cluster torn down by
+    a signal, say)."""
     manager = logging.Logger.manager
     names = [name, *(n for n in manager.loggerDict if n.startswith(name + "."))]
     loggers = [logging.getLogger(n) for n in names]
