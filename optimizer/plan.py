@@ -7,31 +7,40 @@ import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .errors import Problem
-from .schema import HOURS_PER_YEAR, MONTHS_PER_PERIOD
+from .schema import HOURS_PER_YEAR, MONTHS_PER_PERIOD, SETTINGS_BY_KEY
+
+
+def _default(key: str) -> Any:
+    """A setting's default, from the schema (the only place it is written)."""
+    value = SETTINGS_BY_KEY[key].default
+    return (
+        dt.date.fromisoformat(value) if isinstance(value, str) and key.endswith("_date") else value
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     """The settings sheet with defaults applied (see docs/inputs.md)."""
 
-    horizon_years: float = 3.0
-    period: str = "quarter"
-    start_date: dt.date = dt.date(2027, 1, 1)
-    currency: str = "USD"
-    discount_rate: float = 0.0
-    residual_value: str = "none"
-    intra_region_rtt_ms: float = 5.0
-    edge_rtt_ms: float = 1.0
-    max_utilization: float = 0.85
-    mip_gap: float = 0.001
-    time_limit_s: float = 300.0
-    threads: int = 0
-    carbon_price_usd_per_t: float = 0.0
-    max_tco2e_per_year: float | None = None
+    horizon_years: float = _default("horizon_years")
+    period: str = _default("period")
+    start_date: dt.date = _default("start_date")  # noqa: RUF009 (a date is immutable)
+    currency: str = _default("currency")
+    discount_rate: float = _default("discount_rate")
+    residual_value: str = _default("residual_value")
+    intra_region_rtt_ms: float = _default("intra_region_rtt_ms")
+    edge_rtt_ms: float = _default("edge_rtt_ms")
+    max_utilization: float = _default("max_utilization")
+    mip_gap: float = _default("mip_gap")
+    time_limit_s: float = _default("time_limit_s")
+    threads: int = _default("threads")
+    carbon_price_usd_per_t: float = _default("carbon_price_usd_per_t")
+    max_tco2e_per_year: float | None = _default("max_tco2e_per_year")
 
     @property
     def months_per_period(self) -> int:

@@ -26,6 +26,8 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
+from optimizer.plan import Settings
+
 if TYPE_CHECKING:
     from optimizer.certify import Certificate
 
@@ -70,9 +72,11 @@ class Solved:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    mip_gap: float = 1e-3
-    time_limit_s: float = 300.0
-    threads: int = 0
+    """The solver's options; defaults are the settings sheet's (optimizer/schema.py)."""
+
+    mip_gap: float = Settings.mip_gap
+    time_limit_s: float = Settings.time_limit_s
+    threads: int = Settings.threads
     log: bool = False
 
 

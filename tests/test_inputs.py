@@ -206,3 +206,23 @@ def test_a_large_sheet_the_plan_does_not_use_is_only_a_warning(tmp_path):
     plan = read_plan(path)
     [warning] = [str(w) for w in plan.warnings]
     assert warning.startswith("sheet 'raw data': unknown sheet, ignored")
+
+
+def test_settings_defaults_are_the_schemas():
+    """Every settings key of the schema is a field of Settings with the schema's default, and
+    the solver's option defaults are those settings'."""
+    import dataclasses
+    import datetime as dt
+
+    from optimizer.schema import SETTINGS
+    from optimizer.solve import SolverOptions
+
+    fields = {f.name: f.default for f in dataclasses.fields(Settings)}
+    for column in SETTINGS:
+        want = column.default
+        if column.name == "start_date":
+            want = dt.date.fromisoformat(want)
+        assert fields.pop(column.name) == want, column.name
+    assert fields == {}
+    options = SolverOptions()
+    assert (options.mip_gap, options.time_limit_s, options.threads) == (0.001, 300.0, 0)
