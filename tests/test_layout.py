@@ -80,7 +80,8 @@ def test_every_output_table_is_documented():
 
 def test_every_package_folder_is_installed():
     """Each folder with an __init__.py is listed in pyproject.toml's packages (a plain
-    `pip install .` installs nothing else)."""
+    `pip install .` installs nothing else), and so is each folder of data only (the
+    report's templates), with its files in package-data."""
     import tomllib
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -92,7 +93,13 @@ def test_every_package_folder_is_installed():
     mapped = {
         config["package-dir"].get(name, name.replace(".", "/")) for name in config["packages"]
     }
-    assert folders == mapped
+    data_only = {
+        name.replace(".", "/")
+        for name in config["package-data"]
+        if not (ROOT / name.replace(".", "/") / "__init__.py").exists()
+    }
+    assert data_only == {"optimizer/report/templates"}
+    assert folders | data_only == mapped
 
 
 def test_the_library_never_imports_the_command_layer():
