@@ -85,26 +85,27 @@ ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errn
 WIDTH_WHEN_PIPED = 160  # rich's 80 columns squeeze the summary tables in logs and files
 
 
-def _err() -> Console:
+def _console(stderr: bool, quiet: bool = False) -> Console:
+    """Workbook text printed as it is (no markup, no emoji codes), full width on a
+    terminal, WIDTH_WHEN_PIPED columns otherwise."""
+    stream = sys.stderr if stderr else sys.stdout
     return SafeConsole(
-        stderr=True,
+        stderr=stderr,
+        quiet=quiet,
         highlight=False,
         soft_wrap=True,
         markup=False,
         emoji=False,
-        width=None if sys.stderr.isatty() else WIDTH_WHEN_PIPED,
+        width=None if stream.isatty() else WIDTH_WHEN_PIPED,
     )
+
+
+def _err() -> Console:
+    return _console(stderr=True)
 
 
 def _out(quiet: bool) -> Console:
-    return SafeConsole(
-        highlight=False,
-        quiet=quiet,
-        soft_wrap=True,
-        markup=False,
-        emoji=False,
-        width=None if sys.stdout.isatty() else WIDTH_WHEN_PIPED,
-    )
+    return _console(stderr=False, quiet=quiet)
 
 
 def say(console: Console, label: str, style: str, text: str = "") -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 from click.testing import CliRunner
+from test_solve import small_model
 
 import optimizer.run
 import optimizer.solve
@@ -40,19 +41,6 @@ from optimizer.solve import (
 )
 
 SEED = Path(__file__).parents[1] / "data" / "examples" / "seed-article.xlsx"
-
-
-def small_model() -> pyo.ConcreteModel:
-    """min 3x + 2y + 5 s.t. x + y >= 3.5, x - y <= 1, y = 2x - 1, x integer: x = 2, y = 3,
-    objective 17 (tests/test_solve.py)."""
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(domain=pyo.NonNegativeIntegers)
-    m.y = pyo.Var(bounds=(0, 10))
-    m.c1 = pyo.Constraint(expr=m.x + m.y >= 3.5)
-    m.c2 = pyo.Constraint(expr=m.x - m.y <= 1)
-    m.c3 = pyo.Constraint(expr=m.y == 2 * m.x - 1)
-    m.o = pyo.Objective(expr=3 * m.x + 2 * m.y + 5)
-    return m
 
 
 def test_a_right_answer_holds():

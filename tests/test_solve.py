@@ -8,7 +8,7 @@ import pytest
 from optimizer.solve import INFEASIBLE, OPTIMAL, SolverOptions, solve
 
 
-def test_mixed_senses_and_integers():
+def small_model() -> pyo.ConcreteModel:
     """min 3x + 2y + 5 s.t. x + y >= 3.5, x - y <= 1, y = 2x - 1, x integer:
     y = 2x - 1 and x + y >= 3.5 give x >= 1.5, so x = 2, y = 3, objective 17."""
     m = pyo.ConcreteModel()
@@ -18,6 +18,11 @@ def test_mixed_senses_and_integers():
     m.c2 = pyo.Constraint(expr=m.x - m.y <= 1)
     m.c3 = pyo.Constraint(expr=m.y == 2 * m.x - 1)
     m.o = pyo.Objective(expr=3 * m.x + 2 * m.y + 5)
+    return m
+
+
+def test_mixed_senses_and_integers():
+    m = small_model()
     solved, _, _ = solve(m, SolverOptions())
     assert solved.status == OPTIMAL and solved.has_plan
     assert solved.objective == pytest.approx(17.0)
