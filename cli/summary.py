@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.cli import finance
 from optimizer.inputs import has_emission_figures
 from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
@@ -43,6 +44,11 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         if not racks.empty:
             console.print(_racks_table(plan, racks))
         console.print(_workloads_table(plan, outcome.tables["assignments"]))
+        per_workload = finance.workload_cost_table(
+            outcome.tables["workload_summary"], currency, _years(plan.settings.horizon_years)
+        )
+        if per_workload is not None:
+            console.print(per_workload)
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
     style = "green" if solved.status == "optimal" else "yellow"
     console.print(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer import results
+from optimizer import attribution, results
 from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
@@ -211,10 +211,15 @@ def tables(
     """Every output table of a solved run (``shadow``: power shadow prices by site, period;
     ``cost_table``: its costs)."""
     emission_table = results.emissions(m, scenario)
+    by_workload = attribution.workload_costs(m, scenario)
+    emitted_by = attribution.workload_emissions(m, scenario)
     return {
         "summary": results.summary(cost_table, emission_table, solved, scenario),
         "costs": cost_table,
         "emissions": emission_table,
+        "workload_costs": by_workload,
+        "workload_emissions": emitted_by,
+        "workload_summary": attribution.workload_summary(m, by_workload, emitted_by, scenario),
         "racks": results.racks(plan, m, scenario),
         "assignments": results.assignments(plan, m, scenario),
         "sites": results.sites(plan, m, shadow, scenario),
