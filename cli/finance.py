@@ -1,4 +1,4 @@
-"""The terminal's finance lines: what each workload costs against its cheapest alternative."""
+"""The terminal's table of what each workload costs against its cheapest alternative."""
 
 from __future__ import annotations
 

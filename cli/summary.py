@@ -9,6 +9,7 @@ from rich.text import Text
 
 from optimizer.cli import finance
 from optimizer.inputs import has_emission_figures
+from optimizer.notes import cash_notes
 from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
@@ -49,6 +50,8 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         )
         if per_workload is not None:
             console.print(per_workload)
+        for note in cash_notes(costs, currency):
+            console.print(Text(note, style="yellow"))
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
     style = "green" if solved.status == "optimal" else "yellow"
     console.print(

@@ -511,7 +511,7 @@ def test_page_shows_each_workloads_cost_and_its_alternative(plain: Written):
     assert "What each workload costs" in page
     summary = plain.tables["workload_summary"]
     chat = summary[summary["workload"] == SCRIPT_ID].iloc[0]
-    # the valid plan's chat (renamed to a script here) may use the EU API at 2.50 USD per million tokens
+    # the valid plan's chat (a script id here) may use the EU API at 2.50 USD a million tokens
     assert chat["alternative"] == "api tok"
     assert chat["alternative_unit_cost_usd"] == pytest.approx(2.5)
     assert "api tok" in page and "2.500" in page

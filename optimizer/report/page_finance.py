@@ -1,7 +1,9 @@
-"""The report's finance section: what each workload costs against its cheapest
-alternative (workload_summary.csv)."""
+"""The report's finance section: notes on the cash (optimizer/notes.py), and what each
+workload costs against its cheapest alternative (workload_summary.csv)."""
 
 from __future__ import annotations
+
+from optimizer.notes import cash_notes
 
 from .values import money, number, text
 from .view import View
@@ -43,5 +45,8 @@ def workload_costs(view: View) -> Context | None:
 
 def finance(view: View) -> Context | None:
     """The section's parts; None when it has none."""
-    parts = {"workloads": workload_costs(view)}
+    parts = {
+        "workloads": workload_costs(view),
+        "notes": cash_notes(view.rows("costs", view.focus), view.currency),
+    }
     return parts if any(parts.values()) else None
