@@ -1,4 +1,5 @@
-"""The terminal's table of what each workload costs against its cheapest alternative."""
+"""The terminal's finance lines: what each workload costs against its cheapest alternative,
+and how much work moves between locations, when."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import math
 
 import pandas as pd
 from rich.table import Table
+
+from optimizer.notes import move_lines
+from optimizer.run import Outcome
 
 
 def _unit(x: object) -> str:
@@ -39,3 +43,18 @@ def workload_cost_table(summary: pd.DataFrame, currency: str, years: str) -> Tab
             _unit(r.alternative_unit_cost_usd),
         )
     return table
+
+
+def moves_lines(outcome: Outcome, labels: dict[int, str]) -> list[str]:
+    """How much work moves between locations, when, and what stable placement did."""
+    summary = outcome.tables["summary"]
+    total = float(summary["moves"].iloc[0] or 0.0)
+    head = f"Work moved between locations: {total:.2f} (shares of a workload's demand, summed)"
+    stable = outcome.stable
+    if stable is not None and stable.taken:
+        extra = outcome.solved.objective - stable.cost_before  # type: ignore[operator]
+        head += (
+            f"; stable placement cut it from {stable.moves_before:.2f} at {extra:,.0f} more, "
+            "within the gap"
+        )
+    return [head, *(f"  {line}" for line in move_lines(outcome.tables["assignments"], labels))]

@@ -45,6 +45,9 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         if not racks.empty:
             console.print(_racks_table(plan, racks))
         console.print(_workloads_table(plan, outcome.tables["assignments"]))
+        labels = plan.periods.set_index("period")["label"].to_dict()
+        for line in finance.moves_lines(outcome, labels):
+            console.print(Text(line))
         per_workload = finance.workload_cost_table(
             outcome.tables["workload_summary"], currency, _years(plan.settings.horizon_years)
         )

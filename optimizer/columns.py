@@ -36,6 +36,12 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("cloud_tco2e", "t CO2e", "emissions of cloud offers"),
         ("api_tco2e", "t CO2e", "emissions of token APIs"),
         ("edge_tco2e", "t CO2e", "emissions of edge devices"),
+        (
+            "moves",
+            "share of a workload's demand",
+            "work moved between locations from one period to the next: the sum of "
+            "assignments.csv's `moves` (1 = one workload's whole demand moved once)",
+        ),
     ),
     "costs": (
         ("scenario", "", "scenario name"),
@@ -164,6 +170,13 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
             "blank for APIs",
         ),
         ("rack_type", "", "for on-prem, the rack type; blank otherwise"),
+        (
+            "moves",
+            "fraction",
+            "share of the workload's demand that moved here (the location: a site with all "
+            "its rack types) from elsewhere since the previous period; 0 in the workload's "
+            "first period (on the first of a site's rack-type rows)",
+        ),
     ),
     "sites": (
         ("scenario", "", "scenario name"),

@@ -47,3 +47,39 @@ def cash_notes(costs: pd.DataFrame, currency: str = "USD") -> list[str]:
             "the costs paid before it."
         )
     return notes
+
+
+def move_lines(assignments: pd.DataFrame, labels: dict[int, str], limit: int = 12) -> list[str]:
+    """When work moves between locations: "2027-Q3 chat: 100% from onprem dc to api tok",
+    one line a (workload, period) with moves, in order of period; at most ``limit`` lines
+    and a count of the rest."""
+    if assignments.empty or "moves" not in assignments or assignments["moves"].sum() <= 0:
+        return []
+    level = assignments.groupby(["workload", "period", "environment", "location"], sort=False)[
+        "share"
+    ].sum()
+    lines = []
+    moved = assignments[assignments["moves"] > 1e-9]
+    for (w, t), rows in moved.groupby(["workload", "period"], sort=False):
+        before = level.get(w, pd.Series(dtype=float))
+        before = (
+            before.xs(t - 1, level="period")
+            if (t - 1) in before.index.get_level_values(0)
+            else before.iloc[:0]
+        )
+        now = level[w].xs(t, level="period")
+        left = [
+            f"{env} {loc}"
+            for (env, loc), share in before.items()
+            if share - now.get((env, loc), 0.0) > 1e-9
+        ]
+        to = [f"{r.environment} {r.location}" for r in rows.itertuples()]
+        share = float(rows["moves"].sum())
+        lines.append(
+            (t, f"{labels.get(t, t)} {w}: {share:.0%} from {', '.join(left)} to {', '.join(to)}")
+        )
+    lines.sort(key=lambda x: x[0])
+    out = [line for _, line in lines[:limit]]
+    if len(lines) > limit:
+        out.append(f"… and {len(lines) - limit} more (assignments.csv, column moves)")
+    return out

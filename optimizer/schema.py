@@ -178,6 +178,13 @@ SETTINGS: tuple[Column, ...] = (
         default=0,
         minimum=0.0,
     ),
+    _yes_no(
+        "stable_placement",
+        "Among plans within mip_gap of the proven optimum, take one that moves the least "
+        "work between locations from one period to the next (no: the solver's first "
+        "cost-optimal plan).",
+        default=True,
+    ),
     _nonneg(
         "carbon_price_usd_per_t",
         "Price of emissions, added to the cost as category carbon (0: emissions are "

@@ -98,6 +98,16 @@ def test_workload_costs_sum_to_the_costs_to_the_cent(solved):
     assert summary["cost_usd"].sum() == pytest.approx(t["costs"]["amount_usd"].sum(), abs=0.01)
 
 
+def test_stable_placement_moves_less_within_the_gap(solved):
+    plan, outcome = solved
+    stable = outcome.stable
+    assert stable is not None and outcome.solved.certificate.holds
+    if stable.moves_before > 0:
+        assert stable.taken and stable.moves_after < stable.moves_before
+    assert outcome.tables["summary"]["moves"].iloc[0] == pytest.approx(stable.moves_after)
+    assert outcome.solved.gap <= plan.settings.mip_gap + 1e-6
+
+
 def test_every_workload_demand_is_met(solved):
     plan, outcome = solved
     data = build_data(plan)

@@ -3,7 +3,7 @@ workload costs against its cheapest alternative (workload_summary.csv)."""
 
 from __future__ import annotations
 
-from optimizer.notes import cash_notes
+from optimizer.notes import cash_notes, move_lines
 
 from .values import money, number, text
 from .view import View
@@ -48,5 +48,6 @@ def finance(view: View) -> Context | None:
     parts = {
         "workloads": workload_costs(view),
         "notes": cash_notes(view.rows("costs", view.focus), view.currency),
+        "moves": move_lines(view.rows("assignments", view.focus), view.labels, limit=40),
     }
     return parts if any(parts.values()) else None
