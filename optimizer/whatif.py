@@ -346,6 +346,8 @@ def bisect(
     is neither end's holds a change on each side; both are followed."""
     points = swept_points(runs, parameter)
     template = next(o for r in runs for o in r.scenario.overrides if o.label == parameter)
+    if template.parameter == "residual_value":  # 0 or 1: nothing lies between to probe
+        tolerance = None
     work = [
         (v0, a, v1, b, (v1 - v0) * (tolerance or 0.0))
         for (v0, a), (v1, b) in itertools.pairwise(points)

@@ -102,7 +102,7 @@ def test_emissions_of_every_environment(tmp_path):
         approx(0.73),
         approx(1.395),
     ]
-    assert list(out.tables["summary"].columns[-5:]) == [
+    assert list(out.tables["summary"].columns[-6:-1]) == [
         "tco2e",
         "onprem_tco2e",
         "cloud_tco2e",

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from optimizer.results import ENVIRONMENTS
 
-from . import page_scenarios
+from . import page_finance, page_scenarios
 from .svg import bar_chart
 from .values import badge, money, number, text
 from .view import ENV_COLOR, ENV_LABEL, SITE_CAPS, View, cash, category_colors, ordered
@@ -58,6 +58,7 @@ def render_page(view: View) -> str:
         costs=_costs(view) if view.has_plan else None,
         sites=_sites(view) if view.has_plan else None,
         workloads=_workloads(view) if view.has_plan else None,
+        finance=page_finance.finance(view) if view.has_plan else None,
         scenarios=page_scenarios.scenarios(view) if view.multi else None,
         run=_run(view),
     )
