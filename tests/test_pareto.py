@@ -21,6 +21,9 @@ The work is 87,600 kWh: at dirty 4,380 USD and 70.08 t, at clean 8,760 USD and 1
 
 from __future__ import annotations
 
+import re
+
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -165,6 +168,43 @@ def test_pareto_writes_the_frontier(tmp_path, cluster_address):
     assert set(decisions["scenario"]) == {"point-1", "point-2", "point-3"}
     for name in ("summary", "costs", "emissions", "racks", "report"):
         assert any(p.name.startswith(name) for p in out.iterdir()), name
+    # report.html: the frontier as a chart and a table, abatement (8,570 − 5,380) / (70.08 −
+    # 35.916) = 93.37 and (9,760 − 8,570) / 34.164 = 34.83 USD/t; point-1's emissions
+    page = (out / "report.html").read_text(encoding="utf-8")
+    section = page[page.index("<h2>Cost–carbon frontier</h2>") :]
+    section = section[: section.index("<h2>", 5)]
+    assert "<svg" in section and "t CO2e over the horizon" in section
+    assert "93.37" in section and "34.83" in section and "point-3" in section
+    assert "Emissions over the horizon" in page and ">70</div>" in page
+    # results.xlsx: the pareto sheet, a native scatter chart of the frontier and its data
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    assert "pareto" in book.sheetnames
+    assert "ScatterChart" in [type(c).__name__ for c in book["charts"]._charts]
+    data = [row[0] for row in book["chart_data"].iter_rows(values_only=True)]
+    assert "Cost–carbon frontier (pareto.csv)" in data
+    assert "Emissions by environment per scenario, t CO2e over the horizon" in data
+
+
+def test_every_report_shows_emissions(tmp_path):
+    """A plain run of the dirty site (70.08 t, all on-prem): the headline's emission cards
+    and an emissions chart in results.xlsx."""
+    from optimizer.cli import run_info
+    from optimizer.report import write_reports
+    from optimizer.run import optimize
+
+    path = write_book(tmp_path / "plan.xlsx", two_sites())
+    plan = read_plan(path)
+    outcome = optimize(plan, OPTIONS)
+    (tmp_path / "out").mkdir()
+    write_reports(tmp_path / "out", outcome.tables, run_info(path, plan, OPTIONS, outcome))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    cards = page[page.index("Emissions over the horizon") :]
+    cards = cards[: cards.index("</div>\n</div>\n", cards.index("edge"))]
+    assert re.findall(r'<div class="v">([^<]*)</div>', cards) == ["70", "70", "0", "0", "0"]
+    assert "Cost–carbon frontier" not in page
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    data = [row[0] for row in book["chart_data"].iter_rows(values_only=True)]
+    assert "Emissions by environment per scenario, t CO2e over the horizon" in data
 
 
 @pytest.mark.parametrize(
