@@ -242,6 +242,31 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("objective_below_usd", "USD, discounted", "the optimum at value_below"),
         ("objective_above_usd", "USD, discounted", "the optimum at value_above"),
     ),
+    "pareto": (
+        (
+            "point",
+            "",
+            "the point's name, its scenario in the other files: `point-1` the cost-minimal plan, "
+            "then ever fewer emissions, to `point-N` the carbon-minimal plan",
+        ),
+        ("tco2e", "t CO2e", "the plan's emissions over the horizon (summary.csv's `tco2e`)"),
+        ("objective_usd", "USD, discounted", "the plan's cost: the objective the frontier trades"),
+        ("total_cost_usd", "USD", "the plan's cost undiscounted (summary.csv's `total_cost_usd`)"),
+        (
+            "abatement_usd_per_t",
+            "USD (discounted) per t CO2e",
+            "the marginal abatement cost from the point before: its extra `objective_usd` over "
+            "the tonnes it avoids; blank for point-1 and where the two emit the same",
+        ),
+        (
+            "epsilon_tco2e",
+            "t CO2e",
+            "the bound on emissions over the horizon the point was solved under: blank for "
+            "point-1, the least any plan emits (within a millionth) for point-N, evenly spaced "
+            "between them for the rest",
+        ),
+        ("status", "", "as in summary.csv"),
+    ),
 }
 
 # Columns summary.csv adds for scenario runs, after its own.

@@ -226,7 +226,8 @@ def elastic(
         con = compiled.rows[i][0]
         family = con.parent_component().local_name
         if family == "carbon_cap":
-            capped.append(_cap_line(plan, data, con.index(), amount))
+            relaxed = (con.parent_block(), compiled, values[:n])
+            capped.append(_cap_line(plan, data, con.index(), amount, relaxed))
             continue
         where, t = con.index()[0], con.index()[1]
         if family == "demand_met":
@@ -242,16 +243,49 @@ def elastic(
     return _in_periods(found, labels) + capped, solved.status
 
 
-def _cap_line(plan: Plan, d: ModelData, year: int, tonnes: float) -> str:
-    """'the cap needs N t more a year in 2028', per year of emissions over the cap."""
+def _cap_line(
+    plan: Plan,
+    d: ModelData,
+    year: int,
+    tonnes: float,
+    relaxed: tuple[pyo.Block, Compiled, np.ndarray],
+) -> str:
+    """'the cap needs N t more a year in 2028', per year of emissions over the cap, and
+    what emits most that year in the relaxed plan (``relaxed``: the cap's model, the model
+    compiled, and the elastic solve's values of its columns)."""
     periods = d.years()[year]
     share = min(1.0, len(periods) * d.years_per_period)
     first = plan.periods.set_index("period").loc[periods[0], "period_start"]
     when = str(first.year) if (first.month, first.day) == (1, 1) else f"the year from {first}"
+    cap = float(d.max_tco2e_per_year)  # type: ignore[arg-type]
+    sources = _cap_sources(*relaxed, set(periods))
     return (
         f"the cap needs {_fmt(tonnes / share)} {RELAXABLE['carbon_cap']} in {when} "
-        f"(max_tco2e_per_year {_fmt(float(d.max_tco2e_per_year))}, a plan emits at least "  # type: ignore[arg-type]
-        f"{_fmt(float(d.max_tco2e_per_year) + tonnes / share)} t that year)"  # type: ignore[arg-type]
+        f"(max_tco2e_per_year {_fmt(cap)}, a plan emits at least "
+        f"{_fmt(cap + tonnes / share)} t that year); the smallest change that gives a plan is "
+        f"max_tco2e_per_year {_fmt(cap + tonnes / share)}, or cleaner options for what emits "
+        f"most that year in that plan: {sources}"
+    )
+
+
+EMITTER = {"onprem": "site", "cloud": "cloud offer", "api": "API", "edge": "edge device"}
+
+
+def _cap_sources(m: pyo.Block, compiled: Compiled, values: np.ndarray, periods: set[int]) -> str:
+    """The three largest emitters of model ``m`` in ``periods`` at the plan ``values`` (by
+    column of ``compiled``): 'site dallas-1 (energy) 5,000 t, ...'."""
+    for var, x in zip(compiled.columns, values.tolist(), strict=True):
+        var.set_value(x, skip_validation=True)
+    totals: dict[tuple[str, str, str], float] = {}
+    for key in m.EMISSIONS:
+        if key[0] in periods:
+            where = (key[1], key[3], key[2])
+            totals[where] = totals.get(where, 0.0) + float(pyo.value(m.emission[key]))
+    top = sorted(totals.items(), key=lambda item: -item[1])[:3]
+    return ", ".join(
+        f"{EMITTER.get(env, env)} {location} ({category}) {_fmt(t)} t"
+        for (env, location, category), t in top
+        if t > TOLERANCE
     )
 
 

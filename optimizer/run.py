@@ -14,6 +14,7 @@ from optimizer import attribution, results
 from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
+from optimizer.models.constraints.carbon import add_carbon_budget
 from optimizer.models.objective import replace_objective
 from optimizer.models.stages import FirstStage, fix_first_stage
 from optimizer.plan import Plan
@@ -65,12 +66,14 @@ def optimize(
     write_model: Path | None = None,
     scenario: str = "base",
     fixed: FirstStage | None = None,
+    budget: float | None = None,
 ) -> Outcome:
     """Solve ``plan``; explain why when there is no plan.
 
     With ``fixed``, the first-stage decisions (sites, racks, reserved commitments)
     are held at those values and only the operations are chosen; no diagnosis is
-    made then.
+    made then. With ``budget``, the plan's emissions over the horizon are at most
+    that many t CO2e (a point of the cost–carbon frontier, optimizer/pareto.py).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -81,6 +84,8 @@ def optimize(
         return Outcome(solved=_precheck_failure(), diagnosis=reasons, timings=timings)
     t0 = time.perf_counter()
     m = build_model(plan, data)
+    if budget is not None:
+        add_carbon_budget(m, budget)
     timings["build_seconds"] = time.perf_counter() - t0
     if fixed is not None and not fix_first_stage(m, fixed):
         return Outcome(
