@@ -101,8 +101,9 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("share", "fraction", "share of the workload's demand in the period served there"),
         (
             "demand",
-            "the workload's `demand_unit`",
-            "that share of the demand (million tokens a day, or H100-hours a month)",
+            "million tokens a day or H100-hours a month",
+            "that share of the demand (inference demand given in requests is converted to "
+            "million tokens a day)",
         ),
         (
             "accelerator_hours",
