@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import write_book
 
 from optimizer import read_plan
@@ -137,24 +138,21 @@ def latency_plan(tmp_path, limit_ms: float, edge: bool):
     return write_book(tmp_path / "plan.xlsx", book)
 
 
-def test_a_latency_limit_below_the_in_region_round_trip_names_it(tmp_path):
-    """max_latency_ms 2 against the in-region 5 ms: the issue's case."""
-    outcome = optimize(read_plan(latency_plan(tmp_path, 2, edge=False)), SolverOptions())
-    assert outcome.diagnosis == [
-        "workload w has demand but no allowed option: max_latency_ms 2 from r rules out the "
-        "in-region round trip (intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet "
-        "'latency'); allow_edge=no"
-    ]
-
-
-def test_a_latency_limit_below_the_edge_round_trip_names_it(tmp_path):
-    """0.5 ms for a workload that may use edge devices: edge_rtt_ms 1 rules them out."""
-    outcome = optimize(read_plan(latency_plan(tmp_path, 0.5, edge=True)), SolverOptions())
-    assert outcome.diagnosis == [
-        "workload w has demand but no allowed option: max_latency_ms 0.5 from r rules out the "
-        "in-region round trip (intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet "
-        "'latency'), edge devices (edge_rtt_ms 1 ms)"
-    ]
+@pytest.mark.parametrize(
+    "limit_ms, edge, ruled_out",
+    [
+        # the issue's cases: 2 ms against the in-region 5 ms; 0.5 ms with edge devices
+        # allowed, which edge_rtt_ms 1 rules out
+        (2, False, "max_latency_ms 2 from r rules out the in-region round trip "
+         "(intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet 'latency'); allow_edge=no"),
+        (0.5, True, "max_latency_ms 0.5 from r rules out the in-region round trip "
+         "(intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet 'latency'), edge devices "
+         "(edge_rtt_ms 1 ms)"),
+    ],
+)  # fmt: skip
+def test_a_latency_limit_names_the_round_trips_it_rules_out(tmp_path, limit_ms, edge, ruled_out):
+    outcome = optimize(read_plan(latency_plan(tmp_path, limit_ms, edge)), SolverOptions())
+    assert outcome.diagnosis == [f"workload w has demand but no allowed option: {ruled_out}"]
 
 
 def test_power_shortfall_is_named_with_its_size(tmp_path):
