@@ -588,3 +588,29 @@ def test_libreoffice_imports_a_csv_as_docs_outputs_md_says(tmp_path: Path):
     sheet = openpyxl.load_workbook(tmp_path / "out" / "racks.xlsx").active
     assert [c.value for c in sheet[1]] == ["scenario", "site", "period"]
     assert [c.value for c in sheet[2]] == ["base", "münchen-1", 0]
+
+
+def test_no_page_break_splits_a_chart(runs: list[Written]):
+    """The charts sheet prints portrait at 75 %, a manual break every 3 charts; no break
+    falls inside a chart's rows (drawing anchors, 0-based; a break at row b starts a page
+    at row b)."""
+    checked, paged = 0, False
+    for run in runs:
+        with zipfile.ZipFile(run.book) as z:
+            sheet = z.read("xl/worksheets/sheet2.xml").decode()  # summary, then charts
+            assert 'orientation="portrait"' in sheet and 'scale="75"' in sheet
+            breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)]
+            drawings = [n for n in z.namelist() if re.match(r"xl/drawings/drawing\d+\.xml$", n)]
+            anchors = []
+            for name in drawings:
+                xml = z.read(name).decode()
+                starts = [int(r) for r in re.findall(r"<xdr:from>.*?<xdr:row>(\d+)<", xml, re.S)]
+                ends = [int(r) for r in re.findall(r"<xdr:to>.*?<xdr:row>(\d+)<", xml, re.S)]
+                anchors += list(zip(starts, ends, strict=True))
+        charts = len(anchors)
+        assert len(breaks) == max(0, (charts + 2) // 3 - 1)
+        for first, last in anchors:
+            assert not [b for b in breaks if first < b <= last], (first, last, breaks)
+        checked += charts
+        paged = paged or bool(breaks)
+    assert checked >= 4 and paged
