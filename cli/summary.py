@@ -43,7 +43,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         console.print(_emissions_line(plan, outcome.tables["emissions"]))
         racks = outcome.tables["racks"]
         if not racks.empty:
-            console.print(_racks_table(plan, racks))
+            console.print(_racks_table(plan, racks, console.width))
         console.print(_workloads_table(plan, outcome.tables["assignments"]))
         labels = plan.periods.set_index("period")["label"].to_dict()
         for line in finance.moves_lines(outcome, labels):
@@ -105,12 +105,21 @@ def _cost_table(costs: pd.DataFrame, currency: str) -> Table:
     return table
 
 
-def _racks_table(plan: Plan, racks: pd.DataFrame) -> Table:
+def _racks_table(plan: Plan, racks: pd.DataFrame, width: int) -> Table:
+    """Racks standing per site and rack type in every period that fits ``width``
+    characters; when not all fit, every n-th period and the last, and the title says so."""
     labels = plan.periods.set_index("period")["label"]
     periods = list(labels.index)
-    step = max(1, len(periods) // 6)
-    shown = periods[::step] + ([periods[-1]] if periods[-1] not in periods[::step] else [])
-    table = Table(title="Racks installed per site")
+    fixed = 1 + sum(
+        3 + max(len(title), *(len(str(v)) for v in racks[column]))
+        for column, title in (("site", "site"), ("rack_type", "rack type"))
+    )
+    shown, note = periods_that_fit(periods, (width - fixed) // (3 + max(map(len, labels))))
+    word = plan.settings.period
+    title = "Racks installed per site, every " + (
+        f"{word}" if not note else f"{note} {word} and the last (racks.csv has every {word})"
+    )
+    table = Table(title=title)
     table.add_column("site")
     table.add_column("rack type")
     for t in shown:
@@ -119,6 +128,40 @@ def _racks_table(plan: Plan, racks: pd.DataFrame) -> Table:
         installed = group.set_index("period")["installed"]
         table.add_row(site, rack_type, *(str(int(installed.get(t, 0))) for t in shown))
     return table
+
+
+def periods_that_fit(periods: list[int], fit: int) -> tuple[list[int], str]:
+    """All periods when ``fit`` columns hold them; else every n-th from the first, and the
+    last, in at most ``fit`` columns (at least two), with "other" or "3rd", "4th", ... for n."""
+    if len(periods) <= fit:
+        return periods, ""
+    step = 2
+    while True:
+        shown = periods[::step]
+        if shown[-1] != periods[-1]:
+            shown.append(periods[-1])
+        if len(shown) <= max(fit, 2):
+            return shown, _every(step)
+        step += 1
+
+
+def _every(step: int) -> str:
+    if step == 2:
+        return "other"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(step % 10 if step % 100 not in (11, 12, 13) else 0)
+    return f"{step}{suffix or 'th'}"
+
+
+def _place(environment: str, location: str, rack_type: object) -> str:
+    """Where a share runs: the environment and location, and for on-prem the rack type."""
+    if isinstance(rack_type, str) and rack_type:
+        return f"{environment} {location} {rack_type}"
+    return f"{environment} {location}"
+
+
+def _percent(share: float) -> str:
+    """A share as a whole percentage; a share that rounds to 0 % is "<1%", not "0%"."""
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def _workloads_table(plan: Plan, assignments: pd.DataFrame) -> Table:
@@ -132,7 +175,8 @@ def _workloads_table(plan: Plan, assignments: pd.DataFrame) -> Table:
         for t in (group["period"].min(), group["period"].max()):
             rows = group[group["period"] == t]
             where = ", ".join(
-                f"{r.environment} {r.location} {r.share:.0%}" for r in rows.itertuples()
+                f"{_place(r.environment, r.location, r.rack_type)} {_percent(r.share)}"
+                for r in rows.itertuples()
             )
             cells.append(f"{labels[t]}: {where}")
         table.add_row(str(workload), *cells)

@@ -160,8 +160,9 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("share", "fraction", "share of the workload's demand in the period served there"),
         (
             "demand",
-            "the workload's `demand_unit`",
-            "that share of the demand (million tokens a day, or H100-hours a month)",
+            "million tokens a day or H100-hours a month",
+            "that share of the demand (inference demand given in requests is converted to "
+            "million tokens a day)",
         ),
         (
             "accelerator_hours",
@@ -290,6 +291,68 @@ SUMMARY_EXTRAS: tuple[Column, ...] = (
         "one column per overridden parameter: the scenario's value",
     ),
 )
+
+
+# Each output column's type, by name: a name means the same wherever it appears. The CSVs
+# are written in these types in every run (optimizer.outputs.write_csv), so that a reader
+# that guesses types (DuckDB, pandas, a spreadsheet) guesses the same each time: an integer
+# never as 1.0, a number always with a decimal point (1000.0), a blank where there is none.
+# A column not named here (a swept parameter's, PARAMETER@TARGET) is a number.
+COLUMN_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "scenario",
+            "status",
+            "environment",
+            "category",
+            "cost_type",
+            "location",
+            "region",
+            "site",
+            "rack_type",
+            "workload",
+            "offer",
+            "operated_under",
+            "parameter",
+            "decision",
+            "kind",
+            "volume_unit",
+            "alternative",
+            "point",
+        ),
+        "text",
+    ),
+    **dict.fromkeys(
+        (
+            "period",
+            "bought",
+            "installed",
+            "open",
+            "slots_used",
+            "rack_slots",
+            "racks_at_end",
+            "reserved_block",
+            "reserved_accelerators",
+            "below",
+            "above",
+        ),
+        "integer",
+    ),
+    **dict.fromkeys(("period_start", "period_end"), "date"),
+    "least_regret": "bool",
+}
+TYPE_WORDS = {
+    "text": "text",
+    "integer": "integer",
+    "number": "number",
+    "date": "date (YYYY-MM-DD)",
+    "bool": "True/False",
+}
+
+
+def column_type(name: str) -> str:
+    """The declared type of an output column (text, integer, number, date, bool)."""
+    return COLUMN_TYPES.get(name, "number")
 
 
 def names(table: str) -> list[str]:

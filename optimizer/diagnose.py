@@ -12,7 +12,9 @@ plan exist.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -49,10 +51,7 @@ def no_option_reasons(plan: Plan, d: ModelData) -> list[str]:
                 j = regions.loc[home, "jurisdiction"]
                 words.append(f"residency=jurisdiction keeps it in jurisdiction {j}")
         if "latency" in seen:
-            words.append(
-                f"max_latency_ms {_fmt(float(wv['max_latency_ms']))} from {home} rules out the "  # type: ignore[arg-type]
-                "other regions (a pair missing from sheet 'latency' is unreachable)"
-            )
+            words.append(latency_words(plan, w))
         if "model" in seen:
             if wv["kind"] == "inference":
                 words.append(
@@ -72,6 +71,34 @@ def no_option_reasons(plan: Plan, d: ModelData) -> list[str]:
             words.append("the plan has no site rack, cloud offer, API or edge device at all")
         out.append(f"workload {w} has demand but no allowed option: " + "; ".join(words))
     return out
+
+
+def latency_words(plan: Plan, w: str) -> str:
+    """The round trips that a workload's max_latency_ms rules out, each with its value and
+    where it is set: the in-region one, the edge one, a listed pair, or a pair not listed."""
+    wv = plan.workloads.set_index("workload").loc[w]
+    home, limit = wv["user_region"], float(wv["max_latency_ms"])
+    regions = {*plan.sites["region"], *plan.apis["region"]}
+    if wv["allow_cloud"]:
+        regions |= set(plan.cloud["region"])
+    if wv["residency"] == "region":
+        regions &= {home}
+    elif wv["residency"] == "jurisdiction":
+        zone = plan.regions.set_index("region")["jurisdiction"]
+        regions = {r for r in regions if zone[r] == zone[home]}
+    too_far = []
+    for region in sorted(regions, key=lambda r: (r != home, plan.rtt_ms(home, r) or math.inf, r)):
+        rtt = plan.rtt_ms(home, region)
+        if region == home and rtt is not None and rtt > limit:
+            too_far.append(f"the in-region round trip (intra_region_rtt_ms {_fmt(rtt)} ms)")
+        elif rtt is None:
+            too_far.append(f"{home} - {region} (no row in sheet 'latency')")
+        elif rtt > limit:
+            too_far.append(f"{home} - {region} (rtt_ms {_fmt(rtt)} in sheet 'latency')")
+    if wv["allow_edge"] and not plan.edge.empty and plan.settings.edge_rtt_ms > limit:
+        too_far.append(f"edge devices (edge_rtt_ms {_fmt(plan.settings.edge_rtt_ms)} ms)")
+    shown = too_far[:4] + ([f"{len(too_far) - 4} more pairs"] if len(too_far) > 4 else [])
+    return f"max_latency_ms {_fmt(limit)} from {home} rules out " + ", ".join(shown)
 
 
 def installed_over_limits(d: ModelData) -> list[str]:
@@ -154,17 +181,36 @@ def _too_early(d: ModelData, w: str, t: int, labels: dict[int, str]) -> str:
     )
 
 
-# row family -> (message, unit, sign of the slack column in the row)
-RELAXABLE = {
-    "demand_met": "less demand",
-    "site_power": "kW more power",
-    "site_air": "kW more air cooling",
-    "site_liquid": "kW more liquid cooling",
-    "site_slots": "more rack slots",
-    "cloud_quota": "more accelerators of quota",
-    "api_limit": "million tokens a day more of limit",
-    "carbon_cap": "t CO2e more a year",
-}
+@dataclass(frozen=True)
+class Limit:
+    """A limit of the model that the elastic re-solve may relax: its rows' component
+    (``m.<name>``), what more of it is called, and where the limit is set (``owner``'s
+    ``column``, looked up in ``ModelData.<table>``)."""
+
+    name: str
+    more: str
+    owner: str = ""
+    table: str = ""
+    column: str = ""
+
+    def component(self, m: pyo.ConcreteModel) -> pyo.Constraint | None:
+        """The model's rows of this limit; None when the plan gives it none."""
+        return m.component(self.name)
+
+
+DEMAND = Limit("demand_met", "less demand")
+CARBON_CAP = Limit("carbon_cap", "t CO2e more a year")
+LIMITS = (
+    Limit("site_power", "kW more power", "site", "site", "power_capacity_kw"),
+    Limit("site_air", "kW more air cooling", "site", "site", "cooling_air_kw"),
+    Limit("site_liquid", "kW more liquid cooling", "site", "site", "cooling_liquid_kw"),
+    Limit("site_slots", "more rack slots", "site", "site", "rack_slots"),
+    Limit("cloud_quota", "more accelerators of quota", "cloud offer", "offer", "max_accelerators"),
+    Limit(
+        "api_limit", "million tokens a day more of limit", "API", "api_offer", "max_mtok_per_day"
+    ),
+    CARBON_CAP,
+)
 
 
 def elastic(
@@ -173,24 +219,49 @@ def elastic(
     """The smallest relaxation of demand and limits that makes a plan exist.
 
     Returns the relaxations in words (empty when none was found) and the
-    elastic model's solver status.
+    elastic model's solver status. When it takes some demand away, a second re-solve
+    keeps all demand and relaxes the limits only, naming the limits that bind and how
+    much more of each would be needed.
     """
+    m = compiled.rows[0][0].model() if compiled.rows else None
+    by_component = {} if m is None else _by_component(m, (DEMAND, *LIMITS))
+    amounts, at, status = _relax(compiled, by_component, options)
+    if amounts is None or at is None:
+        return [], status
+    lines = _lines(compiled, by_component, plan, data, (amounts, at), "")
+    if any(by_component[compiled.rows[i][0].parent_component()] is DEMAND for i in amounts):
+        limits_only = {c: limit for c, limit in by_component.items() if limit is not DEMAND}
+        more, at_more, _ = _relax(compiled, limits_only, options) if limits_only else (None,) * 3
+        if more and at_more is not None:
+            lines += _lines(
+                compiled, by_component, plan, data, (more, at_more), "or, serving all demand: "
+            )
+    return lines, status
+
+
+def _by_component(m: pyo.ConcreteModel, limits: tuple[Limit, ...]) -> dict[object, Limit]:
+    return {c: limit for limit in limits if (c := limit.component(m)) is not None}
+
+
+def _relax(
+    compiled: Compiled, by_component: dict[object, Limit], options: SolverOptions
+) -> tuple[dict[int, float] | None, np.ndarray | None, str]:
+    """Solve with the rows of ``by_component`` allowed to give at a price relative to their
+    size (a share of demand, a share of the limit): row -> amount given and the relaxed
+    plan's values of the model's columns, or None, None."""
     lp = compiled.highs.getLp()
     n = lp.num_col_
-    labels = plan.periods.set_index("period")["label"].to_dict()
     slack_rows, weights, signs = [], [], []
     for i, (con, _) in enumerate(compiled.rows):
-        family = con.parent_component().local_name
-        if family not in RELAXABLE:
+        limit = by_component.get(con.parent_component())
+        if limit is None:
             continue
-        if family == "demand_met":
-            slack_rows.append(i)
+        slack_rows.append(i)
+        if limit is DEMAND:
             weights.append(1.0)
             signs.append(1.0)
         else:
-            bound = abs(float(lp.row_upper_[i]))
-            slack_rows.append(i)
-            weights.append(1.0 / max(bound, 1.0))
+            weights.append(1.0 / max(abs(float(lp.row_upper_[i])), 1.0))
             signs.append(-1.0)
     h = new_highs(options)
     lp.col_cost_ = np.zeros(n)
@@ -216,31 +287,50 @@ def elastic(
     )
     solved, values, _ = run_highs(h, relaxed, 0.0, time.perf_counter())
     if values is None:
-        return [], solved.status
+        return None, None, solved.status
+    given = {i: float(values[n + j]) for j, i in enumerate(slack_rows)}
+    amounts = {i: amount for i, amount in given.items() if amount > TOLERANCE}
+    return amounts, values[:n], solved.status
+
+
+def _lines(
+    compiled: Compiled,
+    by_component: dict[object, Limit],
+    plan: Plan,
+    data: ModelData,
+    relaxation: tuple[dict[int, float], np.ndarray],
+    prefix: str,
+) -> list[str]:
+    """The relaxations in words, one line per change and run of periods (``relaxation``:
+    row -> amount given, and the relaxed plan's values of the columns)."""
+    amounts, at = relaxation
+    labels = plan.periods.set_index("period")["label"].to_dict()
     found: list[tuple[str, str, int]] = []  # what, why, period
     capped: list[str] = []
-    for j, i in enumerate(slack_rows):
-        amount = float(values[n + j])
-        if amount <= TOLERANCE:
-            continue
+    for i, amount in amounts.items():
         con = compiled.rows[i][0]
-        family = con.parent_component().local_name
-        if family == "carbon_cap":
-            relaxed = (con.parent_block(), compiled, values[:n])
-            capped.append(_cap_line(plan, data, con.index(), amount, relaxed))
+        limit = by_component[con.parent_component()]
+        if limit is CARBON_CAP:
+            relaxed = (con.parent_block(), compiled, at)
+            capped.append(prefix + _cap_line(plan, data, con.index(), amount, relaxed))
             continue
         where, t = con.index()[0], con.index()[1]
-        if family == "demand_met":
+        if limit is DEMAND:
             what = f"workload {where} needs {amount:.0%} less demand"
             found.append((what, _too_early(data, where, t, labels), t))
-        elif family == "cloud_quota":
-            extra = amount / float(plan.settings.hours_per_period)
-            found.append((f"cloud offer {where} needs {_fmt(extra)} {RELAXABLE[family]}", "", t))
-        elif family == "api_limit":
-            found.append((f"API {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
-        else:
-            found.append((f"site {where} needs {_fmt(amount)} {RELAXABLE[family]}", "", t))
-    return _in_periods(found, labels) + capped, solved.status
+            continue
+        if limit.name == "cloud_quota":
+            amount /= float(plan.settings.hours_per_period)
+        value = float(getattr(data, limit.table)[where][limit.column])  # type: ignore[arg-type]
+        found.append(
+            (
+                f"{prefix}{limit.owner} {where} needs {_fmt(amount)} {limit.more} than its "
+                f"{limit.column} of {_fmt(value)}",
+                "",
+                t,
+            )
+        )
+    return _in_periods(found, labels) + capped
 
 
 def _cap_line(
@@ -260,7 +350,7 @@ def _cap_line(
     cap = float(d.max_tco2e_per_year)  # type: ignore[arg-type]
     sources = _cap_sources(*relaxed, set(periods))
     return (
-        f"the cap needs {_fmt(tonnes / share)} {RELAXABLE['carbon_cap']} in {when} "
+        f"the cap needs {_fmt(tonnes / share)} {CARBON_CAP.more} in {when} "
         f"(max_tco2e_per_year {_fmt(cap)}, a plan emits at least "
         f"{_fmt(cap + tonnes / share)} t that year); the smallest change that gives a plan is "
         f"max_tco2e_per_year {_fmt(cap + tonnes / share)}, or cleaner options for what emits "

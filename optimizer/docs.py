@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from . import xlsx
-from .columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS
+from .columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS, TYPE_WORDS, column_type
 from .schema import DEFAULT_KW_PER_ACCELERATOR, SETTINGS, SHEETS, Column
 
 HEADER = (
@@ -119,8 +119,11 @@ def render_outputs(text: str) -> str:
     def table(m: re.Match[str]) -> str:
         name = m.group(2)
         rows = SUMMARY_EXTRAS if name == "summary_extras" else OUTPUT_COLUMNS[name]
-        lines = ["| column | unit | meaning |", "|---|---|---|"]
-        lines += [f"| `{c}` | {_cell(unit)} | {_cell(meaning)} |" for c, unit, meaning in rows]
+        lines = ["| column | type | unit | meaning |", "|---|---|---|---|"]
+        lines += [
+            f"| `{c}` | {TYPE_WORDS[column_type(c)]} | {_cell(unit)} | {_cell(meaning)} |"
+            for c, unit, meaning in rows
+        ]
         return m.group(1) + "\n".join(lines) + "\n" + m.group(3)
 
     return _BLOCK.sub(table, text)

@@ -21,6 +21,7 @@ from .plan import Plan, Settings, period_table
 from .schema import (
     DEFAULT_KW_PER_ACCELERATOR,
     DEMAND_UNITS,
+    REQUESTS_PER_DAY,
     RESIDUAL_VALUES,
     SETTING_PARAMETERS,
     SETTINGS_BY_KEY,
@@ -30,6 +31,7 @@ from .schema import (
     Sheet,
     id_column,
 )
+from .workbook_checks import check_request_demand, magnitude_warnings
 from .xlsx import RawSheet, UnreadableWorkbook, column_letter, read_workbook
 
 ROW = "excel_row"  # the Excel row each record came from, kept while checking
@@ -80,6 +82,7 @@ def read_plan(path: str | Path) -> Plan:
     settings = _settings(settings_table, found)
     for schema in SHEETS[1:]:
         tables.setdefault(schema.name, _empty(schema))
+    found.warnings += magnitude_warnings(tables, settings, settings_table)
     if not found.problems:
         _check(tables, settings, sheets, found)
     if not found.problems:
@@ -288,8 +291,6 @@ def _parse_sheet(sheet: RawSheet, schema: Sheet, found: _Findings) -> pd.DataFra
             if typed is SLOW:
                 bad = sheet.bad_cells.get((i + 1, j + 1))
                 typed = _cell(value, bad, column, schema, i + 1, found)
-            elif column.warn_above is not None:
-                _warn_magnitude(typed, value, column, schema, i + 1, found)
             values.append(typed)
         out[column.name] = values
     for column in schema.columns:
@@ -355,21 +356,7 @@ def _cell(
                 message += f" (did you mean '{near}'?)"
         found.error(schema.name, row, column.name, message)
         return None
-    if column.warn_above is not None:
-        _warn_magnitude(result, value, column, schema, row, found)
     return result
-
-
-def _warn_magnitude(
-    result: object, value: object, column: Column, schema: Sheet, row: int, found: _Findings
-) -> None:
-    if isinstance(result, float) and result > column.warn_above:  # type: ignore[operator]
-        found.warn(
-            schema.name,
-            row,
-            column.name,
-            f"{shown(value)} {column.unit} is unusually large; check the unit",
-        )
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -407,13 +394,6 @@ def _settings(table: pd.DataFrame | None, found: _Findings) -> Settings:
                     "settings", row, "value", f"{key}: expected {column.expectation()}, {exc}"
                 )
                 continue
-            if column.warn_above is not None and float(values[key]) > column.warn_above:  # type: ignore[arg-type]
-                found.warn(
-                    "settings",
-                    row,
-                    "value",
-                    f"{key} = {shown(raw)} {column.unit} is unusually large; check the unit",
-                )
     defaults = {
         c.name: convert(c.default, c) if c.type == "date" else c.default
         for c in SETTINGS_BY_KEY.values()
@@ -592,7 +572,12 @@ def _check_workloads(
         )
     for row in w.itertuples(index=False):
         where = row.excel_row
-        if row.kind and row.demand_unit and DEMAND_UNITS[row.kind] != row.demand_unit:
+        if (
+            row.kind
+            and row.demand_unit
+            and DEMAND_UNITS[row.kind] != row.demand_unit
+            and row.demand_unit not in REQUESTS_PER_DAY
+        ):
             found.error(
                 "workloads",
                 where,
@@ -635,6 +620,7 @@ def _check_workloads(
                 "start_period",
                 f"starts after the horizon's last period ({last}); it has no demand in the plan",
             )
+    check_request_demand(w, found.error)
     w["interruptible"] = [
         (kind == "training") if flag is None else flag
         for kind, flag in zip(w["kind"], w["interruptible"], strict=True)
@@ -847,13 +833,6 @@ def _check_scenarios(tables: dict[str, pd.DataFrame], found: _Findings) -> None:
                 f"probability {_p(first_p)} in row {first_row} but {_p(p)} here",
             )
         probability.setdefault(row.scenario, (p, where))
-        if row.parameter == "power_price_usd_per_kwh" and row.value > 5:
-            found.warn(
-                "scenarios",
-                where,
-                "value",
-                f"{row.value:g} USD/kWh is unusually large; check the unit",
-            )
         kind, problem = resolve_target(tables, row.parameter, row.target)
         if problem:
             found.error("scenarios", where, "target", problem)

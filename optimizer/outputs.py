@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer import interrupts
+from optimizer.columns import column_type
 from optimizer.plan import Plan
 from optimizer.report import FORMULA_STARTS, write_reports
 from optimizer.safety import finite
@@ -176,9 +177,30 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every column in its declared type: integers as nullable integers
+    (blank when missing), numbers as floats, yes/no as nullable booleans; text and dates as
+    they are. An integer column holding a fraction is a bug, and raises ValueError."""
+    out = frame.copy()
+    for name in out.columns:
+        kind = column_type(str(name))
+        if kind == "integer":
+            values = pd.to_numeric(out[name], errors="raise").astype("float64")
+            whole = values.round()
+            if ((values - whole).abs() > 1e-6).any():
+                raise ValueError(f"column {name} holds a fraction where it counts whole things")
+            out[name] = whole.astype("Int64")
+        elif kind == "number":
+            out[name] = pd.to_numeric(out[name], errors="raise").astype("float64")
+        elif kind == "bool":
+            out[name] = out[name].astype("boolean")
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, comma, '.' decimals, ISO dates, no index."""
-    neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """UTF-8 with BOM, comma, '.' decimals, ISO dates, no index; every column in its
+    declared type (optimizer/columns.py), the same in every run."""
+    neutralise(typed(frame)).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def run_json(info: dict[str, object]) -> str:

@@ -8,8 +8,33 @@ docs/inputs.md is generated from it: change a column here and all three follow.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
+
+from .plausible import (
+    ACCELERATOR_KW,
+    CARBON_INTENSITY,
+    CARBON_PRICE,
+    DEVICE_KW,
+    GROWTH,
+    HOURLY_PRICE,
+    LATENCY_LIMIT,
+    MTOK_PER_DAY,
+    PEAK,
+    POWER_PRICE,
+    PUE,
+    RACK_KW,
+    RTT,
+    SITE_KW,
+    SPEED,
+    TOKEN_PRICE,
+    TOKENS_PER_SECOND,
+    YEARS,
+    Plausible,
+    Slip,
+    money,
+)
 
 ColumnType = Literal["id", "ref", "text", "number", "integer", "bool", "enum", "date"]
 
@@ -37,7 +62,7 @@ class Column:
     choices: tuple[str, ...] = ()
     ref: str | None = None
     example: object = None
-    warn_above: float | None = None
+    plausible: tuple[Plausible, ...] = ()
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -115,6 +140,7 @@ PERIOD_CHOICES = ("quarter", "month", "year")
 MONTHS_PER_PERIOD = {"month": 1, "quarter": 3, "year": 12}
 HOURS_PER_YEAR = 8760.0
 
+
 SETTINGS: tuple[Column, ...] = (
     _positive("horizon_years", "Length of the plan.", "years", default=3.0, maximum=30.0),
     Column(
@@ -145,14 +171,14 @@ SETTINGS: tuple[Column, ...] = (
         "Round-trip time within one region.",
         "ms",
         default=5.0,
-        warn_above=1000.0,
+        plausible=RTT,
     ),
     _nonneg(
         "edge_rtt_ms",
         "Round-trip time to an edge device beside the users.",
         "ms",
         default=1.0,
-        warn_above=1000.0,
+        plausible=RTT,
     ),
     _positive(
         "max_utilization",
@@ -191,13 +217,20 @@ SETTINGS: tuple[Column, ...] = (
         "reported but cost nothing); a region's own carbon_price_usd_per_t overrides it.",
         "USD/t CO2e",
         default=0.0,
-        warn_above=10_000.0,
+        plausible=CARBON_PRICE,
     ),
     _nonneg(
         "max_tco2e_per_year",
         "Cap on the plan's emissions in each year from start_date, embodied emissions "
         "included (blank: no cap; a last year shorter than a year gets its share).",
         "t CO2e/year",
+        plausible=(
+            Plausible(
+                "t CO2e a year",
+                "tonnes of CO2e a year",
+                above=Slip(10_000_000.0, "kg", ((1000.0, "kg CO2e a year"),)),
+            ),
+        ),
     ),
 )
 
@@ -217,6 +250,9 @@ DEFAULT_KW_PER_ACCELERATOR: dict[str, float] = {
 
 WORKLOAD_KINDS = ("inference", "training")
 DEMAND_UNITS = {"inference": "mtok_per_day", "training": "h100_hours_per_month"}
+# Inference demand may also be stated as requests with tokens_per_request, converted on
+# reading to mtok_per_day: requests a day per request a second or a minute.
+REQUESTS_PER_DAY = {"requests_per_second": 86_400, "requests_per_minute": 1_440}
 SCENARIO_PARAMETERS = (
     "power_price_multiplier",
     "power_price_usd_per_kwh",
@@ -266,7 +302,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Grid power price in the region, unless a site overrides it.",
                 "USD/kWh",
                 required=True,
-                warn_above=5.0,
+                plausible=POWER_PRICE,
                 example=0.045,
             ),
             _nonneg(
@@ -275,14 +311,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "edge devices and cloud offers in the region (blank: their energy's emissions "
                 "are not counted).",
                 "kg CO2e/kWh",
-                warn_above=2.0,
+                plausible=CARBON_INTENSITY,
                 example=0.02,
             ),
             _nonneg(
                 "carbon_price_usd_per_t",
                 "Price of emissions in the region (blank: the setting carbon_price_usd_per_t).",
                 "USD/t CO2e",
-                warn_above=10_000.0,
+                plausible=CARBON_PRICE,
                 example=None,
             ),
         ),
@@ -302,7 +338,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Round-trip time between the two regions.",
                 "ms",
                 required=True,
-                warn_above=1000.0,
+                plausible=RTT,
                 example=5,
             ),
         ),
@@ -321,17 +357,23 @@ SHEETS: tuple[Sheet, ...] = (
                 "IT power the site can feed.",
                 "kW",
                 required=True,
-                warn_above=5_000_000.0,
+                plausible=SITE_KW,
                 example=2000,
             ),
             _nonneg(
-                "cooling_air_kw", "Heat the air cooling can remove.", "kW", default=0.0, example=800
+                "cooling_air_kw",
+                "Heat the air cooling can remove.",
+                "kW",
+                default=0.0,
+                plausible=SITE_KW,
+                example=800,
             ),
             _nonneg(
                 "cooling_liquid_kw",
                 "Heat the liquid cooling can remove.",
                 "kW",
                 default=0.0,
+                plausible=SITE_KW,
                 example=1200,
             ),
             Column(
@@ -348,6 +390,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Densest air-cooled rack the room takes.",
                 "kW",
                 default=40.0,
+                plausible=RACK_KW,
                 example=45,
             ),
             _num(
@@ -356,14 +399,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "ratio",
                 default=1.0,
                 minimum=1.0,
-                warn_above=3.0,
+                plausible=PUE,
                 example=1.2,
             ),
             _nonneg(
                 "power_price_usd_per_kwh",
                 "Power price at the site (blank: the region's).",
                 "USD/kWh",
-                warn_above=5.0,
+                plausible=POWER_PRICE,
                 example=None,
             ),
             _nonneg(
@@ -371,7 +414,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Carbon intensity of the site's power, e.g. under a power purchase agreement "
                 "(blank: the region's).",
                 "kg CO2e/kWh",
-                warn_above=2.0,
+                plausible=CARBON_INTENSITY,
                 example=None,
             ),
             _yes_no(
@@ -385,6 +428,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "One-time cost of opening the site, paid in the period it opens.",
                 "USD",
                 default=0.0,
+                plausible=money(1000.0),
                 example=None,
             ),
             Column(
@@ -401,6 +445,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Lease, staff and other fixed cost while the site is open.",
                 "USD/year",
                 default=0.0,
+                plausible=money(1000.0, "USD a year"),
                 example=400_000,
             ),
         ),
@@ -423,7 +468,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "training_speed",
                 "Training speed relative to an H100 (blank: cannot train).",
                 "H100 = 1",
-                warn_above=100.0,
+                plausible=SPEED,
                 example=1.0,
             ),
         ),
@@ -449,7 +494,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Sustained throughput of one accelerator for the model.",
                 "tokens/s",
                 required=True,
-                warn_above=1_000_000.0,
+                plausible=TOKENS_PER_SECOND,
                 example=460,
             ),
         ),
@@ -477,7 +522,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "IT power of one rack at full load.",
                 "kW",
                 required=True,
-                warn_above=500.0,
+                plausible=RACK_KW,
                 example=40.8,
             ),
             _num(
@@ -502,6 +547,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Price of one rack, installed.",
                 "USD",
                 required=True,
+                plausible=money(1000.0),
                 example=1_200_000,
             ),
             _nonneg(
@@ -509,12 +555,16 @@ SHEETS: tuple[Sheet, ...] = (
                 "Support and maintenance of one rack.",
                 "USD/year",
                 default=0.0,
+                plausible=money(100.0, "USD a year"),
                 example=60_000,
             ),
             _positive(
                 "lifetime_years",
                 "Useful life for residual value (blank: no residual value).",
                 "years",
+                plausible=(
+                    Plausible("years", "years", above=Slip(30.0, "months", ((12.0, "months"),))),
+                ),
                 example=5,
             ),
             Column(
@@ -531,6 +581,11 @@ SHEETS: tuple[Sheet, ...] = (
                 "Emissions of making and shipping one rack, counted in the period it is bought "
                 "(blank: not counted).",
                 "kg CO2e",
+                plausible=(
+                    Plausible(
+                        "kg CO2e", "kg CO2e", below=Slip(100.0, "tonnes", ((1e-3, "t CO2e"),))
+                    ),
+                ),
                 example=None,
             ),
         ),
@@ -579,7 +634,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Price of one accelerator for one hour.",
                 "USD/accelerator-hour",
                 required=True,
-                warn_above=100.0,
+                plausible=HOURLY_PRICE,
                 example=2.99,
             ),
             _nonneg(
@@ -592,6 +647,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "term_years",
                 "Length of a reserved commitment block (reserved offers only).",
                 "years",
+                plausible=YEARS,
                 example=None,
             ),
             _nonneg(
@@ -599,7 +655,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "Power drawn per accelerator-hour used, for emissions (blank: the default for "
                 "the accelerator in docs/inputs.md; no default, not counted).",
                 "kW",
-                warn_above=50.0,
+                plausible=ACCELERATOR_KW,
                 example=None,
             ),
         ),
@@ -620,13 +676,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "Price per million tokens.",
                 "USD/million tokens",
                 required=True,
-                warn_above=1000.0,
+                plausible=TOKEN_PRICE,
                 example=2.5,
             ),
             _nonneg(
                 "max_mtok_per_day",
                 "Daily limit on average tokens (blank: no limit).",
                 "million tokens/day",
+                plausible=(MTOK_PER_DAY,),
                 example=None,
             ),
             _yes_no(
@@ -639,6 +696,13 @@ SHEETS: tuple[Sheet, ...] = (
                 "kg_co2e_per_mtok",
                 "Emissions per million tokens, as the provider reports them (blank: not counted).",
                 "kg CO2e/million tokens",
+                plausible=(
+                    Plausible(
+                        "kg CO2e per million tokens",
+                        "kg CO2e per million tokens",
+                        above=Slip(100.0, "grams", ((1000.0, "g CO2e per million tokens"),)),
+                    ),
+                ),
                 example=0.27,
             ),
         ),
@@ -661,13 +725,20 @@ SHEETS: tuple[Sheet, ...] = (
                 minimum=1.0,
                 example=1,
             ),
-            _nonneg("capex_usd", "Price of one device.", "USD", required=True, example=40_000),
+            _nonneg(
+                "capex_usd",
+                "Price of one device.",
+                "USD",
+                required=True,
+                plausible=money(100.0),
+                example=40_000,
+            ),
             _nonneg(
                 "power_kw",
                 "Power one device draws, all the time.",
                 "kW",
                 required=True,
-                warn_above=500.0,
+                plausible=DEVICE_KW,
                 example=1.0,
             ),
             _nonneg(
@@ -691,8 +762,9 @@ SHEETS: tuple[Sheet, ...] = (
         "workloads",
         required=True,
         row_is="workload",
-        description="Workloads to place: inference in million tokens a day, training in "
-        "H100-equivalent hours a month.",
+        description="Workloads to place: inference in million tokens a day (or requests a "
+        "second or a minute, with tokens_per_request), training in H100-equivalent hours a "
+        "month.",
         columns=(
             Column("workload", "id", "Workload id.", required=True, example="chatbot"),
             Column(
@@ -712,18 +784,52 @@ SHEETS: tuple[Sheet, ...] = (
             _ref("user_region", "regions", "Where the users and the data are.", example="no-south"),
             _nonneg(
                 "demand",
-                "Demand in period 0, in demand_unit.",
+                "Demand in period 0, in demand_unit (average, not peak).",
                 "demand_unit",
                 required=True,
+                plausible=(
+                    dataclasses.replace(MTOK_PER_DAY, demand_unit="mtok_per_day"),
+                    Plausible(
+                        "H100-hours a month",
+                        "H100-hours a month",
+                        above=Slip(100_000_000.0),
+                        demand_unit="h100_hours_per_month",
+                    ),
+                    Plausible(
+                        "requests a second",
+                        "requests a second",
+                        above=Slip(100_000.0, "requests a day", ((86_400.0, "requests a day"),)),
+                        demand_unit="requests_per_second",
+                    ),
+                    Plausible(
+                        "requests a minute",
+                        "requests a minute",
+                        above=Slip(6_000_000.0, "requests a day", ((1_440.0, "requests a day"),)),
+                        demand_unit="requests_per_minute",
+                    ),
+                ),
                 example=50,
             ),
             Column(
                 "demand_unit",
                 "enum",
-                "mtok_per_day for inference, h100_hours_per_month for training.",
-                choices=tuple(DEMAND_UNITS.values()),
+                "mtok_per_day for inference, h100_hours_per_month for training; inference "
+                "demand may also be in requests_per_second or requests_per_minute, with "
+                "tokens_per_request (converted on reading: requests a day x tokens_per_request "
+                "/ 1,000,000).",
+                choices=(*DEMAND_UNITS.values(), *REQUESTS_PER_DAY),
                 required=True,
                 example="mtok_per_day",
+            ),
+            _positive(
+                "tokens_per_request",
+                "Tokens of one request, prompt and answer together (only with demand in "
+                "requests_per_second or requests_per_minute, and then required).",
+                "tokens/request",
+                plausible=(
+                    Plausible("tokens a request", "tokens a request", above=Slip(2_000_000.0)),
+                ),
+                example=None,
             ),
             _num(
                 "growth_per_year",
@@ -731,7 +837,7 @@ SHEETS: tuple[Sheet, ...] = (
                 "fraction per year",
                 default=0.0,
                 minimum=-1.0,
-                warn_above=20.0,
+                plausible=GROWTH,
                 example=0.5,
             ),
             _num(
@@ -740,14 +846,14 @@ SHEETS: tuple[Sheet, ...] = (
                 "ratio",
                 default=1.0,
                 minimum=1.0,
-                warn_above=100.0,
+                plausible=PEAK,
                 example=1.5,
             ),
             _positive(
                 "max_latency_ms",
                 "Largest round-trip time from user_region (blank: none).",
                 "ms",
-                warn_above=10_000.0,
+                plausible=LATENCY_LIMIT,
                 example=100,
             ),
             Column(
@@ -852,6 +958,7 @@ __all__ = [
     "DEMAND_UNITS",
     "HOURS_PER_YEAR",
     "MONTHS_PER_PERIOD",
+    "REQUESTS_PER_DAY",
     "RESIDUAL_VALUES",
     "SCENARIO_PARAMETERS",
     "SETTINGS",

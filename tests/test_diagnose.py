@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import write_book
 
 from optimizer import read_plan
@@ -60,18 +61,17 @@ def test_lead_times_are_named(tmp_path):
     ]
 
 
-def test_power_shortfall_is_named_with_its_size(tmp_path):
-    """An existing site of 25 kW and racks of 10 kW with 8 H100s each; the workload needs
-    3 racks' worth of accelerator-hours (3 x 8 x 2,190 x 0.85 h a quarter) and may not
-    rent: 30 kW against 25, so 5 kW short in every period."""
-    hours = 3 * 8 * 2190 * 0.85 / 3  # accelerator-hours a month, for 3 racks a quarter
-    path = write_book(
+def power_plan(tmp_path, power_kw: float, racks_needed: int):
+    """An existing site of ``power_kw`` and racks of 10 kW with 8 H100s each; a training
+    workload that needs ``racks_needed`` racks' accelerator-hours and may not rent."""
+    hours = racks_needed * 8 * 2190 * 0.85 / 3  # accelerator-hours a month
+    return write_book(
         tmp_path / "plan.xlsx",
         {
             "regions": [["region", "jurisdiction", "power_price_usd_per_kwh"], ["r", "EU", 0.1]],
             "sites": [
                 ["site", "region", "power_capacity_kw", "cooling_air_kw", "rack_slots", "existing"],
-                ["s", "r", 25, 1000, 10, "yes"],
+                ["s", "r", power_kw, 1000, 10, "yes"],
             ],
             "accelerators": [["accelerator", "training_speed"], ["H100", 1]],
             "hardware": [
@@ -91,7 +91,78 @@ def test_power_shortfall_is_named_with_its_size(tmp_path):
             ],
         },
     )
+
+
+def test_less_demand_comes_with_the_limit_that_binds(tmp_path):
+    """The same with 10 kW of power and 3 racks needed: 20 kW short is 200 % of the limit,
+    while serving one rack's worth leaves 2/3 = 67 % of the demand: the smallest change takes
+    demand away, and the second line names the power that binds and the 20 kW that would
+    serve it all."""
+    outcome = optimize(read_plan(power_plan(tmp_path, 10, 3)), SolverOptions())
+    assert outcome.diagnosis == [
+        "workload w needs 67% less demand in 2027-Q1 to 2029-Q4",
+        "or, serving all demand: site s needs 20 kW more power than its power_capacity_kw of "
+        "10 in 2027-Q1 to 2029-Q4",
+    ]
+
+
+def latency_plan(tmp_path, limit_ms: float, edge: bool):
+    """An inference workload in r with max_latency_ms ``limit_ms``: a cloud offer in r
+    (in-region round trip 5 ms, the default), one in r2 (40 ms) and, with ``edge``, an edge
+    device (edge_rtt_ms 1 ms, the default); every option serves the model."""
+    book = {
+        "regions": [
+            ["region", "jurisdiction", "power_price_usd_per_kwh"],
+            ["r", "EU", 0.1],
+            ["r2", "EU", 0.1],
+        ],
+        "latency": [["from_region", "to_region", "rtt_ms"], ["r", "r2", 40]],
+        "accelerators": [["accelerator", "training_speed"], ["H100", 1]],
+        "performance": [["accelerator", "model", "tokens_per_second"], ["H100", "m", 460]],
+        "cloud": [
+            ["offer", "provider", "region", "accelerator", "pricing",
+             "price_usd_per_accelerator_hour"],
+            ["near", "p", "r", "H100", "on_demand", 3],
+            ["far", "p", "r2", "H100", "on_demand", 2],
+        ],
+        "edge": [
+            ["device", "accelerator", "accelerators_per_device", "capex_usd", "power_kw"],
+            ["box", "H100", 1, 30000, 1],
+        ],
+        "workloads": [
+            ["workload", "kind", "model", "user_region", "demand", "demand_unit",
+             "max_latency_ms", "allow_edge"],
+            ["w", "inference", "m", "r", 10, "mtok_per_day", limit_ms, "yes" if edge else "no"],
+        ],
+    }  # fmt: skip
+    return write_book(tmp_path / "plan.xlsx", book)
+
+
+@pytest.mark.parametrize(
+    "limit_ms, edge, ruled_out",
+    [
+        # the issue's cases: 2 ms against the in-region 5 ms; 0.5 ms with edge devices
+        # allowed, which edge_rtt_ms 1 rules out
+        (2, False, "max_latency_ms 2 from r rules out the in-region round trip "
+         "(intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet 'latency'); allow_edge=no"),
+        (0.5, True, "max_latency_ms 0.5 from r rules out the in-region round trip "
+         "(intra_region_rtt_ms 5 ms), r - r2 (rtt_ms 40 in sheet 'latency'), edge devices "
+         "(edge_rtt_ms 1 ms)"),
+    ],
+)  # fmt: skip
+def test_a_latency_limit_names_the_round_trips_it_rules_out(tmp_path, limit_ms, edge, ruled_out):
+    outcome = optimize(read_plan(latency_plan(tmp_path, limit_ms, edge)), SolverOptions())
+    assert outcome.diagnosis == [f"workload w has demand but no allowed option: {ruled_out}"]
+
+
+def test_power_shortfall_is_named_with_its_size(tmp_path):
+    """An existing site of 25 kW and racks of 10 kW with 8 H100s each; the workload needs
+    3 racks' worth of accelerator-hours (3 x 8 x 2,190 x 0.85 h a quarter) and may not
+    rent: 30 kW against 25, so 5 kW short in every period."""
+    path = power_plan(tmp_path, 25, 3)
     outcome = optimize(read_plan(path), SolverOptions())
     assert outcome.solved.status == "infeasible"
     # relaxing power costs 5/25 = 20 % of the limit, demand 33 %: power is the smaller change
-    assert outcome.diagnosis == ["site s needs 5 kW more power in 2027-Q1 to 2029-Q4"]
+    assert outcome.diagnosis == [
+        "site s needs 5 kW more power than its power_capacity_kw of 25 in 2027-Q1 to 2029-Q4"
+    ]

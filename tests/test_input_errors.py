@@ -381,12 +381,13 @@ def test_warnings_for_hidden_data_and_magnitudes(tmp_path):
     book.save(path)
     warnings = [str(w) for w in read_plan(path).warnings]
     assert (
-        "sheet 'regions', row 3, column 'power_price_usd_per_kwh': 80 USD/kWh is unusually "
-        "large; check the unit" in warnings
+        "sheet 'regions', row 3, column 'power_price_usd_per_kwh': 80 USD/kWh is more than "
+        "1 USD/kWh; did you type cents per kWh or USD per MWh? Type USD per kWh: 0.8 for 80 "
+        "cents per kWh, 0.08 for 80 USD per MWh" in warnings
     )
     assert (
-        "sheet 'latency', row 2, column 'rtt_ms': 2500 ms is unusually large; check the "
-        "unit" in warnings
+        "sheet 'latency', row 2, column 'rtt_ms': 2,500 ms is more than 1,000 ms; did you type "
+        "microseconds? Type milliseconds: 2.5 for 2,500 µs" in warnings
     )
     assert (
         "sheet 'regions', row 4: 1 hidden row(s) hold data (rows 4); their data counts" in warnings

@@ -33,7 +33,8 @@ from markupsafe import escape
 from optimizer import read_plan
 from optimizer.cli import run_info
 from optimizer.cli.whatif import whatif_info
-from optimizer.columns import OUTPUT_COLUMNS
+from optimizer.columns import OUTPUT_COLUMNS, column_type, names
+from optimizer.outputs import write_csv
 from optimizer.report import write_reports
 from optimizer.results import empty_tables
 from optimizer.run import optimize
@@ -515,3 +516,115 @@ def test_page_shows_each_workloads_cost_and_its_alternative(plain: Written):
     assert chat["alternative"] == "api tok"
     assert chat["alternative_unit_cost_usd"] == pytest.approx(2.5)
     assert "api tok" in page and "2.500" in page
+
+
+# --- the CSVs' column types ----------------------------------------------------------------
+
+CSV_VALUE = {
+    "integer": re.compile(r"^(-?\d+)?$"),
+    "number": re.compile(r"^(-?\d+\.\d+(e[-+]\d+)?|-?\d(\.\d+)?e[-+]\d+|-?inf)?$"),
+    "date": re.compile(r"^(\d{4}-\d{2}-\d{2})?$"),
+    "bool": re.compile(r"^(True|False)?$"),
+}
+
+
+def test_csv_columns_are_written_in_their_declared_types(runs: list[Written], tmp_path: Path):
+    """Every column of every table of a plain run, a sweep and a run without a plan is
+    written as its type in optimizer/columns.py says: an integer never as 1.0, a number
+    always with its decimals (1000.0), so that a reader guessing types guesses the same."""
+    seen = set()
+    for i, run in enumerate(runs):
+        for name, frame in run.tables.items():
+            path = tmp_path / f"{i}-{name}.csv"
+            write_csv(frame, path)
+            text = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            for column in text.columns:
+                kind = column_type(column)
+                if kind in CSV_VALUE:
+                    bad = [v for v in text[column] if not CSV_VALUE[kind].match(v)]
+                    assert not bad, (name, column, kind, bad[:3])
+                    seen.add((kind, bool(len(text))))
+    assert {("integer", True), ("number", True), ("date", True), ("bool", True)} <= seen
+
+
+def test_an_integer_column_with_blanks_is_written_as_integers(tmp_path: Path):
+    """decisions.csv: a site row and a reserved row leave each other's columns blank, which
+    made pandas write the counts 1.0; they are 1, and the blanks stay blank."""
+    frame = pd.DataFrame(
+        [
+            ("base", "dc", 1, "r1", 9, None, None, None),
+            ("base", None, None, None, None, "res", 0, 16),
+        ],
+        columns=names("decisions"),
+    )
+    write_csv(frame, tmp_path / "decisions.csv")
+    assert (tmp_path / "decisions.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "scenario,site,open,rack_type,racks_at_end,offer,reserved_block,reserved_accelerators",
+        "base,dc,1,r1,9,,,",
+        "base,,,,,res,0,16",
+    ]
+    money = pd.DataFrame({"amount_usd": [1000, 2], "period": [0.0, 1.0]})
+    write_csv(money, tmp_path / "costs.csv")
+    assert (tmp_path / "costs.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "amount_usd,period",
+        "1000.0,0",
+        "2.0,1",
+    ]
+    with pytest.raises(ValueError, match="period holds a fraction"):
+        write_csv(pd.DataFrame({"period": [0.5]}), tmp_path / "x.csv")
+
+
+def test_libreoffice_imports_a_csv_as_docs_outputs_md_says(tmp_path: Path):
+    """The import docs/outputs.md gives for LibreOffice (comma, double quote, UTF-8:
+    CSV:44,34,76) reads the first header as 'scenario', without the byte-order mark, and an
+    accented id intact; the default Western character set would show 'ï»¿scenario'."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: cannot import a CSV")
+    frame = pd.DataFrame({"scenario": ["base"], "site": ["münchen-1"], "period": [0]})
+    write_csv(frame, tmp_path / "racks.csv")
+    result = subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--infilter=CSV:44,34,76",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(tmp_path / "racks.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "racks.xlsx").active
+    assert [c.value for c in sheet[1]] == ["scenario", "site", "period"]
+    assert [c.value for c in sheet[2]] == ["base", "münchen-1", 0]
+
+
+def test_no_page_break_splits_a_chart(runs: list[Written]):
+    """The charts sheet prints portrait at 75 %, a manual break every 3 charts; no break
+    falls inside a chart's rows (drawing anchors, 0-based; a break at row b starts a page
+    at row b)."""
+    checked, paged = 0, False
+    for run in runs:
+        with zipfile.ZipFile(run.book) as z:
+            sheet = z.read("xl/worksheets/sheet2.xml").decode()  # summary, then charts
+            assert 'orientation="portrait"' in sheet and 'scale="75"' in sheet
+            breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)]
+            drawings = [n for n in z.namelist() if re.match(r"xl/drawings/drawing\d+\.xml$", n)]
+            anchors = []
+            for name in drawings:
+                xml = z.read(name).decode()
+                starts = [int(r) for r in re.findall(r"<xdr:from>.*?<xdr:row>(\d+)<", xml, re.S)]
+                ends = [int(r) for r in re.findall(r"<xdr:to>.*?<xdr:row>(\d+)<", xml, re.S)]
+                anchors += list(zip(starts, ends, strict=True))
+        charts = len(anchors)
+        assert len(breaks) == max(0, (charts + 2) // 3 - 1)
+        for first, last in anchors:
+            assert not [b for b in breaks if first < b <= last], (first, last, breaks)
+        checked += charts
+        paged = paged or bool(breaks)
+    assert checked >= 4 and paged

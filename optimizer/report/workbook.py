@@ -314,17 +314,37 @@ def _run_sheet(sheet: Sheet, view: View) -> None:
         sheet.append([text(key), v])
 
 
+# The charts print one under the other, three a page, never split by a page break. A
+# chart is 605 x 302 px in a slot of 18 rows of 15 pt (270 pt); at 75 % three slots and
+# the notes above them are 9.2 inches high and a chart 4.7 inches wide (6.3 where
+# LibreOffice, lacking Calibri, draws the columns it spans wider): inside the printable
+# area of portrait A4 and Letter with the default margins (6.9 x 9.5 inches); a manual
+# break falls between every three charts.
+CHART_ROWS = 18
+CHARTS_PER_PAGE = 3
+CHART_PRINT_SCALE = 75
+
+
 def _charts_sheet(sheet: Sheet, view: View, charts: ChartPlan) -> None:
     sheet.widths([12])
-    sheet.landscape()
+    sheet.ws.set_portrait()
+    sheet.ws.set_print_scale(CHART_PRINT_SCALE)
     sheet.append([_charts_title(view)], style=TITLE)
     notes = _chart_notes(view, charts)
     for line in notes:
         sheet.append([text(line)])
     top = len(notes) + 3
     for i, chart in enumerate(charts.charts):
-        column = "A" if i % 2 == 0 else "K"
-        sheet.ws.insert_chart(f"{column}{top + (i // 2) * 18}", chart)
+        # 10 px down its slot: the frame's top edge never lands on a page break's row line
+        sheet.ws.insert_chart(f"A{top + i * CHART_ROWS}", chart, {"y_offset": 10})
+    sheet.ws.set_h_pagebreaks(chart_page_breaks(top, len(charts.charts)))
+
+
+def chart_page_breaks(top: int, charts: int) -> list[int]:
+    """The 0-based rows above which a page starts: every CHARTS_PER_PAGE charts from row
+    ``top`` (1-based), none after the last."""
+    pages = (charts + CHARTS_PER_PAGE - 1) // CHARTS_PER_PAGE
+    return [top - 1 + k * CHART_ROWS * CHARTS_PER_PAGE for k in range(1, pages)]
 
 
 def _chart_notes(view: View, charts: ChartPlan) -> list[str]:
