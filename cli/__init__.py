@@ -3,7 +3,7 @@
 The command itself is ``optimizer.cli.command``; this module stays light so that the
 console script can catch a Ctrl-C that comes while the command's libraries (pandas,
 Pyomo, HiGHS, Dask) are still being imported, and say so in one line instead of a
-traceback. Its names (``main``, ``Exit``, ``run_info``, ...) are the command module's.
+traceback. Its names (``main``, ``Exit``, ...) are the command module's.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_no_plan_given():
 
 
 def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
-    import optimizer.cli.command as cli
+    import optimizer.cli.runs as cli
 
     def boom(path):
         raise RuntimeError("disk on fire")

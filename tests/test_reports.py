@@ -31,7 +31,7 @@ from conftest import Sheets, set_cell, valid_sheets, write_book
 from markupsafe import escape
 
 from optimizer import read_plan
-from optimizer.cli import run_info
+from optimizer.cli.runs import run_info
 from optimizer.cli.whatif import whatif_info
 from optimizer.columns import OUTPUT_COLUMNS
 from optimizer.report import write_reports
