@@ -10,7 +10,8 @@ from optimizer import interrupts
 from optimizer.cli.terminal import say, stderr_console
 from optimizer.outputs import WriteError
 from optimizer.scheduler import ClusterError
-from optimizer.solve import INFEASIBLE, NO_PLAN, Solved
+from optimizer.solve import Solved
+from optimizer.status import Status
 
 
 class Exit(enum.IntEnum):
@@ -67,9 +68,9 @@ def interrupted() -> int:
 def exit_for(solved: Solved) -> Exit:
     if solved.has_plan:
         return Exit.OK
-    if solved.status == INFEASIBLE:
+    if solved.status == Status.INFEASIBLE:
         return Exit.INFEASIBLE
-    if solved.status == NO_PLAN:
+    if solved.status == Status.NO_PLAN:
         say(
             stderr_console(),
             "the time limit passed before any plan was found",

@@ -42,7 +42,8 @@ from optimizer.results import empty_tables
 from optimizer.robust import solve_robust
 from optimizer.run import Outcome, optimize
 from optimizer.scenarios import Scenario
-from optimizer.solve import INFEASIBLE, NO_PLAN, SolverOptions
+from optimizer.solve import SolverOptions
+from optimizer.status import Status
 from optimizer.template import write_template
 from optimizer.whatif import run_scenarios
 
@@ -214,9 +215,9 @@ def _run_whatif(
         return Exit.PARTIAL
     status = whatif_status(result)
     return {
-        "plan": Exit.OK,
-        INFEASIBLE: Exit.INFEASIBLE,
-        NO_PLAN: Exit.NO_PLAN_IN_TIME,
+        None: Exit.OK,
+        Status.INFEASIBLE: Exit.INFEASIBLE,
+        Status.NO_PLAN: Exit.NO_PLAN_IN_TIME,
     }.get(status, Exit.INTERNAL)
 
 

@@ -12,6 +12,7 @@ from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
 from optimizer.scenarios import tables_of
+from optimizer.status import Status
 
 
 def _years(n: float) -> str:
@@ -44,7 +45,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
             console.print(_racks_table(plan, racks))
         console.print(_workloads_table(plan, outcome.tables["assignments"]))
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
-    style = "green" if solved.status == "optimal" else "yellow"
+    style = "green" if solved.status == Status.OPTIMAL else "yellow"
     console.print(
         Text.assemble(
             "solver: ",
@@ -54,7 +55,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
     )
     for warning in solved.warnings:
         console.print(Text(f"HiGHS: {warning}", style="yellow"))
-    if solved.status == "time_limit":
+    if solved.status == Status.TIME_LIMIT:
         console.print(
             Text(
                 "the time limit passed before the plan was proven optimal: it is the best "

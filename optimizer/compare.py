@@ -20,8 +20,7 @@ from optimizer.columns import names
 from optimizer.models.stages import FirstStage
 from optimizer.scenarios import Override, Scenario
 from optimizer.solve import Solved
-
-FAILED = "failed"
+from optimizer.status import Status
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ScenarioRun:
 
     @property
     def status(self) -> str:
-        return self.solved.status if self.solved is not None else FAILED
+        return self.solved.status if self.solved is not None else Status.FAILED
 
     @property
     def objective(self) -> float | None:
@@ -172,7 +171,7 @@ def least_regret(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     tolerance: dict[str, float] = {}
     for name, group in table.groupby("scenario", sort=False):
         values = group["regret_usd"].astype(float)
-        unknown = (group["status"] == FAILED) | (
+        unknown = (group["status"] == Status.FAILED) | (
             group["cost_usd"].notna() & group["optimum_usd"].isna()
         )
         if unknown.any():
@@ -317,7 +316,7 @@ class WhatIf:
 
     @property
     def failed_scenarios(self) -> int:
-        return sum(r.status == FAILED for r in self.runs)
+        return sum(r.status == Status.FAILED for r in self.runs)
 
     @property
     def partial(self) -> bool:

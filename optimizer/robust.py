@@ -23,7 +23,8 @@ from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import power_shadow_prices
 from optimizer.scenarios import BASE, Scenario, apply
-from optimizer.solve import INFEASIBLE, Solved, SolverOptions, solve
+from optimizer.solve import Solved, SolverOptions, solve
+from optimizer.status import Termination
 from optimizer.whatif import cluster, run_tasks
 
 ROBUST = "robust"
@@ -117,9 +118,8 @@ def solve_robust(
         for line in no_option_reasons(plans[name], data[name]) + installed_over_limits(data[name])
     ]
     if reasons:
-        none = Solved(
-            INFEASIBLE, "no allowed option (found before solving)", None, None, None, 0.0, 0.0
-        )
+        why = Termination.NO_OPTION
+        none = Solved(why.status(False), why, None, None, None, 0.0, 0.0)
         return Robust(solved=none, probabilities=p, diagnosis=reasons)
     m = pyo.ConcreteModel(name=f"{plan.source.stem}-robust")
     m.SCENARIOS = pyo.Set(initialize=list(plans), ordered=True)

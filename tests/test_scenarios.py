@@ -38,12 +38,13 @@ from conftest import Sheets, write_book
 
 from optimizer import read_plan
 from optimizer.cli import Exit, main
-from optimizer.compare import FAILED, WhatIf
+from optimizer.compare import WhatIf
 from optimizer.errors import InputError
 from optimizer.models import build_data
 from optimizer.plan import Plan
 from optimizer.scenarios import BASE, Scenario, apply, from_sheet, from_sweeps, parse_sweep
 from optimizer.solve import SolverOptions
+from optimizer.status import Status
 from optimizer.whatif import run_scenarios
 
 TPS_ONE = 1e6 / 3600  # tokens/s: one accelerator-hour per million tokens
@@ -882,8 +883,8 @@ def test_killing_a_worker_mid_sweep(be_plan):
     result: WhatIf = answer["result"]  # type: ignore[assignment]
     assert [r.scenario.name for r in result.runs] == [s.name for s in scenarios]
     for run, m in zip(result.runs, swept, strict=True):
-        assert run.status in ("optimal", FAILED), run.scenario.name
-        if run.status == FAILED:
+        assert run.status in ("optimal", Status.FAILED), run.scenario.name
+        if run.status == Status.FAILED:
             assert run.error, run.scenario.name
         else:
             assert run.objective == approx(min(onprem(m), ALL_CLOUD)), run.scenario.name
