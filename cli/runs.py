@@ -3,13 +3,9 @@ robust plan, print what was found and write the result folder."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
-import pandas as pd
 from rich.table import Table
 
 from optimizer.cli.exits import Exit, exit_for
@@ -21,7 +17,6 @@ from optimizer.cli.whatif import (
     failures,
     print_robust,
     print_whatif,
-    whatif_info,
     whatif_status,
 )
 from optimizer.errors import InputError
@@ -35,12 +30,11 @@ from optimizer.outputs import (
     preflight,
     probe_folder,
     recover,
-    write_folder,
 )
 from optimizer.plan import Plan
-from optimizer.results import empty_tables
+from optimizer.record import Source, write_robust, write_run, write_whatif
 from optimizer.robust import solve_robust
-from optimizer.run import Outcome, optimize
+from optimizer.run import optimize
 from optimizer.scenarios import Scenario
 from optimizer.solve import SolverOptions
 from optimizer.status import Status
@@ -155,17 +149,9 @@ def run_command(
     print_summary(console, loaded, outcome)
     for line in outcome.diagnosis:
         say(err, "no plan:", "red", f" {line}")
-    write_folder(out, _tables_to_write(outcome), run_info(source, loaded, options, outcome))
+    write_run(out, source, loaded, options, outcome)
     console.print(f"wrote {out}/")
     return exit_for(outcome.solved)
-
-
-@dataclass(frozen=True)
-class Source:
-    """The workbook as read: its path and the SHA-256 of the bytes that were read."""
-
-    path: Path
-    sha256: str
 
 
 def _read(path: Path) -> tuple[str, Plan]:
@@ -208,8 +194,7 @@ def _run_whatif(
     for run in result.runs:
         for line in run.diagnosis:
             say(err, f"no plan in {run.scenario.name}:", "red", f" {line}")
-    info = run_info(source, plan, options, None) | whatif_info(result, seconds, scheduler)
-    write_folder(out, result.tables, info)
+    write_whatif(out, source, plan, options, result, seconds, scheduler)
     console.print(f"wrote {out}/ ({seconds:.1f} s)")
     if result.partial:
         return Exit.PARTIAL
@@ -235,59 +220,6 @@ def _run_robust(
     print_robust(console, result, plan.settings.currency)
     for line in result.diagnosis:
         say(err, "no plan:", "red", f" {line}")
-    tables = dict(result.tables) if result.tables else empty_tables(result.solved)
-    tables["decisions"] = result.decisions()
-    info = run_info(
-        source, plan, options, Outcome(solved=result.solved, diagnosis=result.diagnosis)
-    )
-    info["robust"] = {
-        "probabilities": result.probabilities,
-        "plan": result.describe(),
-        "expected_cost_usd": result.solved.objective,
-        "value": dataclasses.asdict(result.value) if result.value else None,
-        "value_lines": [
-            label + words for label, words in result.value.lines(plan.settings.currency)
-        ]
-        if result.value
-        else [],
-    }
-    write_folder(out, tables, info)
+    write_robust(out, source, plan, options, result)
     console.print(f"wrote {out}/")
     return exit_for(result.solved)
-
-
-def _tables_to_write(outcome: Outcome) -> dict[str, pd.DataFrame]:
-    return dict(outcome.tables) if outcome.tables else empty_tables(outcome.solved)
-
-
-def run_info(
-    source: Source | Path, plan: Plan, options: SolverOptions, outcome: Outcome | None
-) -> dict[str, object]:
-    """What run.json records: input (the SHA-256 of the bytes read; given a bare path, of
-    the file as it is now), versions, settings, options, and the base case's status,
-    objective, gap, diagnosis and timings (when it was solved)."""
-    if isinstance(source, Path):
-        found = fingerprint(source)
-        source = Source(source, found[0] if found else "")
-    info: dict[str, object] = {
-        "input": {"file": source.path.name, "sha256": source.sha256},
-        "tool": {"name": "capacity-optimizer", "version": version("capacity-optimizer")},
-        "pyomo": version("pyomo"),
-        "highs": version("highspy"),
-        "settings": dataclasses.asdict(plan.settings),
-        "options": dataclasses.asdict(options),
-    }
-    if outcome is None:
-        return info
-    solved = outcome.solved
-    return info | {
-        "status": solved.status,
-        "termination": solved.termination,
-        "objective_usd": solved.objective,
-        "best_bound_usd": solved.best_bound,
-        "mip_gap": solved.gap,
-        "certificate": solved.certificate.as_dict() if solved.certificate else None,
-        "solver_warnings": list(solved.warnings),
-        "diagnosis": outcome.diagnosis,
-        "timings_seconds": outcome.timings,
-    }

@@ -172,36 +172,3 @@ def whatif_status(whatif: WhatIf) -> Status | None:
     if Status.NO_PLAN in statuses:
         return Status.NO_PLAN
     return Status.FAILED
-
-
-def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[str, object]:
-    """What run.json adds for a scenario run."""
-    return {
-        "scenarios": [
-            {
-                "name": run.scenario.name,
-                "overrides": run.scenario.values,
-                "probability": run.scenario.probability,
-                "status": run.status,
-                "objective_usd": run.objective,
-                "certificate": (
-                    run.solved.certificate.as_dict()
-                    if run.solved is not None and run.solved.certificate
-                    else None
-                ),
-                "error": run.error,
-                "diagnosis": run.diagnosis,
-            }
-            for run in whatif.runs
-        ],
-        "least_regret": whatif.least_regret,
-        "least_regret_plans": whatif.least_regret_plans(),
-        "failed_scenarios": whatif.failed_scenarios,
-        "regret_solves": whatif.regret_solves,
-        "failed_regret_solves": whatif.failed_regret,
-        "regret_skipped": whatif.regret_skipped,
-        "decisions_in_every_scenario": whatif.common,
-        "break_even": [found.line() for found in whatif.break_even],
-        "scheduler": scheduler or "local",
-        "wall_seconds": seconds,
-    }
