@@ -3,6 +3,7 @@ themselves, the scenarios of a what-if run within the limits, the solver options
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,11 +128,21 @@ class WhatIfRequest:
             return [named[self.name]]
         from_sheet_too = self.all_scenarios or (self.robust and not self.sweeps)
         chosen = [Scenario(BASE)] + (sheet if from_sheet_too else [])
-        chosen += from_sweeps(plan, self.sweeps) if self.sweeps else []
+        chosen += _sweeps(plan, self.sweeps) if self.sweeps else []
         names = [s.name for s in chosen]
         if len(set(names)) != len(names):
             raise option_error("two scenarios have the same name")
         return chosen
+
+
+def _sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
+    """The sweeps' scenarios; a problem with one names its option, --sweep."""
+    try:
+        return from_sweeps(plan, sweeps)
+    except InputError as exc:
+        raise InputError(
+            [dataclasses.replace(p, message=f"--{p.message}") for p in exc.problems]
+        ) from None
 
 
 def option_error(message: str) -> InputError:

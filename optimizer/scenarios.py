@@ -1,5 +1,5 @@
-"""What-if scenarios: the workbook's `scenarios` sheet and `--sweep` options, and a plan
-with a scenario's overrides applied.
+"""What-if scenarios: the workbook's `scenarios` sheet and sweeps of a parameter, and a
+plan with a scenario's overrides applied.
 
 A scenario is a list of overrides (parameter, target, value). Applying it gives
 a new Plan: absolute power prices first, then every multiplier, compounding.
@@ -187,10 +187,11 @@ def from_sheet(plan: Plan) -> list[Scenario]:
 
 def parse_sweep(plan: Plan, text: str) -> list[Override]:
     """``PARAMETER[@TARGET]=START:STOP:STEP`` (inclusive) or ``=A,B,C`` -> one override a
-    value. Raises InputError naming the option when it does not parse or fit the plan."""
+    value. Raises InputError naming the sweep ("sweep TEXT: ...") when it does not parse or
+    fit the plan."""
 
     def bad(message: str) -> InputError:
-        return InputError([Problem(None, None, None, f"--sweep {text}: {message}")])
+        return InputError([Problem(None, None, None, f"sweep {text}: {message}")])
 
     head, sep, values = text.partition("=")
     parameter, _, target = head.strip().partition("@")
@@ -221,8 +222,8 @@ def parse_sweep(plan: Plan, text: str) -> list[Override]:
 
 
 def from_sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
-    """The cartesian product of several --sweep options, named ``parameter=value`` (joined
-    by commas)."""
+    """The cartesian product of several sweeps, named ``parameter=value`` (joined by
+    commas)."""
     axes = [parse_sweep(plan, text) for text in sweeps]
     count = math.prod(len(axis) for axis in axes)
     if count > MAX_SCENARIOS:
@@ -232,7 +233,7 @@ def from_sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
                     None,
                     None,
                     None,
-                    f"--sweep: {count:,} scenarios in the product; at most {MAX_SCENARIOS:,} a run",
+                    f"sweep: {count:,} scenarios in the product; at most {MAX_SCENARIOS:,} a run",
                 )
             ]
         )
