@@ -83,38 +83,54 @@ DECISIONS_COLUMNS = names("decisions")
 def decisions(runs: list[ScenarioRun]) -> pd.DataFrame:
     """Each scenario's first-stage plan: sites open and racks standing at the horizon's end
     per site and rack type, and reserved accelerators per offer and term block."""
-    rows = []
-    for run in runs:
-        if run.plan is None or "racks" not in run.tables:
-            continue
-        name = run.scenario.name
-        sites = run.tables["sites"]
-        last = sites["period"].max() if not sites.empty else 0
-        at_end = sites[sites["period"] == last].set_index("site")["open"]
-        racks = run.tables["racks"]
-        racks = racks[racks["period"] == racks["period"].max()] if not racks.empty else racks
-        with_racks = set()
-        for r in racks.itertuples(index=False):
-            if r.installed:
-                with_racks.add(r.site)
-                rows.append(
-                    (
-                        name,
-                        r.site,
-                        int(at_end.get(r.site, 1)),
-                        r.rack_type,
-                        r.installed,
-                        None,
-                        None,
-                        None,
-                    )
-                )
-        for site, is_open in at_end.items():
-            if is_open and site not in with_racks:
-                rows.append((name, site, 1, None, 0, None, None, None))
-        for (offer, block), n in sorted(run.plan.values.get("commit", {}).items()):
-            rows.append((name, None, None, None, None, offer, block, n))
+    rows = [
+        row
+        for run in runs
+        if run.plan is not None
+        for row in _decision_rows(run.scenario.name, run.plan, run.tables)
+    ]
     return pd.DataFrame(rows, columns=DECISIONS_COLUMNS)
+
+
+def plan_decisions(name: str, plan: FirstStage, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """decisions.csv's rows of one first-stage plan, under ``name``, from its tables (the
+    robust plan's: one scenario's tables, the plan being the same in each)."""
+    return pd.DataFrame(_decision_rows(name, plan, tables), columns=DECISIONS_COLUMNS)
+
+
+def _decision_rows(
+    name: str, plan: FirstStage, tables: dict[str, pd.DataFrame]
+) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    if "racks" not in tables:
+        return rows
+    sites = tables["sites"]
+    last = sites["period"].max() if not sites.empty else 0
+    at_end = sites[sites["period"] == last].set_index("site")["open"]
+    racks = tables["racks"]
+    racks = racks[racks["period"] == racks["period"].max()] if not racks.empty else racks
+    with_racks = set()
+    for r in racks.itertuples(index=False):
+        if r.installed:
+            with_racks.add(r.site)
+            rows.append(
+                (
+                    name,
+                    r.site,
+                    int(at_end.get(r.site, 1)),
+                    r.rack_type,
+                    r.installed,
+                    None,
+                    None,
+                    None,
+                )
+            )
+    for site, is_open in at_end.items():
+        if is_open and site not in with_racks:
+            rows.append((name, site, 1, None, 0, None, None, None))
+    for (offer, block), n in sorted(plan.values.get("commit", {}).items()):
+        rows.append((name, None, None, None, None, offer, block, n))
+    return rows
 
 
 REGRET_COLUMNS = names("regret")

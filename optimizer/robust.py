@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 
 from optimizer import results
 from optimizer.certify import certified
-from optimizer.compare import DECISIONS_COLUMNS, ScenarioRun, common_decisions, decisions
+from optimizer.compare import DECISIONS_COLUMNS, common_decisions, plan_decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
@@ -86,7 +86,7 @@ class Robust:
         if self.plan is None or first is None:
             return pd.DataFrame(columns=DECISIONS_COLUMNS)
         mine = {k: t[t["scenario"] == first] for k, t in self.tables.items()}
-        return decisions([ScenarioRun(Scenario(ROBUST), self.solved, mine, plan=self.plan)])
+        return plan_decisions(ROBUST, self.plan, mine)
 
     def describe(self) -> list[str]:
         """The shared plan in words."""
