@@ -3,7 +3,9 @@
 Every failure leaves through one table of exit codes (docs/cli.md): a red
 one-line reason on stderr, and the traceback only with --debug. SIGINT,
 SIGTERM and SIGHUP stop a run alike (exit 128 + the signal's number), and the
-message then says truly whether a result was put in place.
+message then says truly whether a result was put in place. This module imports only
+click and the light parts of the command, so that --version and --help answer at
+once; a run imports the libraries when it starts (cli/runs.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ from pathlib import Path
 
 import click
 
-from optimizer import interrupts
-from optimizer.certify import CertificateError
+from optimizer import __version__, interrupts
 from optimizer.cli.exits import Exit, failed, interrupted
-from optimizer.cli.options import WhatIfRequest
-from optimizer.cli.runs import run_command
-from optimizer.cli.terminal import Finite, say, stderr_console
+from optimizer.cli.terminal import Finite
 from optimizer.safety import MAX_REGRET_SOLVES
-from optimizer.whatif import quiet_logs
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +112,7 @@ from optimizer.whatif import quiet_logs
 )
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
-@click.version_option(package_name="capacity-optimizer")
+@click.version_option(version=__version__, package_name="capacity-optimizer")
 def main(
     plan: Path | None,
     check: bool,
@@ -145,7 +143,7 @@ def main(
     not writable, disk full, cluster unreachable), 128 + N stopped by signal N.
     """
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
-    whatif = WhatIfRequest(
+    request = (
         all_scenarios,
         scenario_name,
         list(sweeps),
@@ -159,26 +157,26 @@ def main(
     hook = sys.unraisablehook
     if not debug:  # e.g. openpyxl's "Exception ignored" when a full disk closes its file
         sys.unraisablehook = lambda unraisable: None
-    with interrupts.installed(), contextlib.nullcontext() if debug else quiet_logs("asyncio"):
+    with interrupts.installed():
         try:
-            code = run_command(
-                plan, check, template, out, options, (write_model, force), whatif, quiet
-            )
+            # the libraries (pandas, Pyomo, HiGHS, Dask) only now: --version and --help
+            # never get here, and a signal while they load is handled below
+            from optimizer.cli.options import WhatIfRequest
+            from optimizer.cli.runs import run_command
+            from optimizer.whatif import quiet_logs
+
+            whatif = WhatIfRequest(*request)
+            model_file = (write_model, force)
+            with contextlib.nullcontext() if debug else quiet_logs("asyncio"):
+                code = run_command(plan, check, template, out, options, model_file, whatif, quiet)
         except KeyboardInterrupt:
             code = interrupted()
-        except CertificateError as exc:
-            if debug:
-                raise
-            say(
-                stderr_console(),
-                "error:",
-                "red",
-                f" {exc}; nothing was written (a bug: please report it)",
-            )
-            code = Exit.INTERNAL
         except Exception as exc:
             if debug:
                 raise
             code = failed(exc)
     sys.unraisablehook = hook
     sys.exit(int(code))
+
+
+__all__ = ["Exit", "main"]

@@ -1,17 +1,23 @@
 """Every way the command ends, as one table of exit codes (docs/cli.md): a plan or not,
-a bad input, an environment failure, an internal error, a signal."""
+a bad input, an environment failure, an internal error, a signal.
+
+Light to import (the command's --version and --help load it): the library's error
+classes are imported when a failure is mapped.
+"""
 
 from __future__ import annotations
 
 import enum
 import errno
+from typing import TYPE_CHECKING
 
 from optimizer import interrupts
 from optimizer.cli.terminal import say, stderr_console
-from optimizer.outputs import WriteError
 from optimizer.scheduler import ClusterError
-from optimizer.solve import Solved
 from optimizer.status import Status
+
+if TYPE_CHECKING:
+    from optimizer.solve import Solved
 
 
 class Exit(enum.IntEnum):
@@ -32,7 +38,19 @@ ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errn
 
 
 def failed(exc: Exception) -> Exit:
-    """An environment failure (exit 6) or, for anything else, an internal error (exit 1)."""
+    """An environment failure (exit 6) or, for anything else, an internal error (exit 1):
+    a failed certificate says nothing was written and that it is a bug."""
+    from optimizer.certify import CertificateError
+    from optimizer.outputs import WriteError
+
+    if isinstance(exc, CertificateError):
+        say(
+            stderr_console(),
+            "error:",
+            "red",
+            f" {exc}; nothing was written (a bug: please report it)",
+        )
+        return Exit.INTERNAL
     environment = isinstance(exc, WriteError | ClusterError) or (
         isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS
     )
