@@ -131,6 +131,27 @@ def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
     assert isinstance(debug.exception, RuntimeError)
 
 
+def test_a_failed_certificate_is_exit_1_and_writes_nothing(book, monkeypatch):
+    """A plan that fails its certificate is never written: one red line that says it is a
+    bug, exit 1, no traceback, no folder."""
+    import optimizer.cli.runs as cli
+    from optimizer.certify import CertificateError
+
+    def uncertified(*args: object, **kwargs: object) -> None:
+        raise CertificateError("the plan's cost is 5 % off the solver's")
+
+    monkeypatch.setattr(cli, "optimize", uncertified)
+    path = book()
+    result = run(path)
+    assert result.exit_code == Exit.INTERNAL
+    assert (
+        "error: the plan's cost is 5 % off the solver's; nothing was written (a bug: please "
+        "report it)" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (path.parent / "plan-results").exists()
+
+
 def test_template_must_be_xlsx(tmp_path):
     result = run("--template", tmp_path / "t.csv")
     assert result.exit_code == Exit.INPUT
