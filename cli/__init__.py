@@ -1,9 +1,10 @@
 """The `optimize` command, installed as ``optimizer.cli``.
 
-The command itself is ``optimizer.cli.command``; this module stays light so that the
-console script can catch a Ctrl-C that comes while the command's libraries (pandas,
-Pyomo, HiGHS, Dask) are still being imported, and say so in one line instead of a
-traceback. Its names (``main``, ``Exit``, ``run_info``, ...) are the command module's.
+The command itself is ``optimizer.cli.command``, which is light too: the libraries a run
+needs (pandas, Pyomo, HiGHS, Dask) are imported when the run starts, under the command's
+signal handling. This module catches a Ctrl-C that comes even earlier, and says what the
+command says then, in one line instead of a traceback. Its names (``main``, ``Exit``,
+...) are the command module's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def run() -> None:
     try:
         from optimizer.cli.command import main
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was written\n")
+        sys.stderr.write("interrupted: nothing was written; an existing result is as it was\n")
         sys.exit(130)
     main()
 

@@ -1,4 +1,4 @@
-"""The command line's frontier runs (--pareto): the frontier as a table, run.json's part."""
+"""The command line's frontier runs (--pareto): the frontier as a table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from optimizer.cli.whatif import run_record
 from optimizer.pareto import Frontier
 
 
@@ -32,17 +31,3 @@ def print_frontier(console: Console, result: Frontier, currency: str) -> None:
             str(row["status"]),
         )
     console.print(table)
-
-
-def pareto_info(result: Frontier, seconds: float, scheduler: str | None) -> dict[str, object]:
-    """What run.json adds for a frontier run: each point with its bound and certificate."""
-    return {
-        "pareto": [
-            {"point": run.scenario.name, "epsilon_tco2e": result.epsilon.get(run.scenario.name)}
-            | run_record(run)
-            for run in result.runs
-        ],
-        "failed_points": result.failed,
-        "scheduler": scheduler or "local",
-        "wall_seconds": seconds,
-    }

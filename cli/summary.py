@@ -8,12 +8,12 @@ from rich.table import Table
 from rich.text import Text
 
 from optimizer.cli import finance
-from optimizer.inputs import has_emission_figures
 from optimizer.notes import cash_notes
 from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
-from optimizer.scenarios import tables_of
+from optimizer.scenarios import has_emission_figures, tables_of
+from optimizer.status import Status
 
 
 def _years(n: float) -> str:
@@ -56,7 +56,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         for note in cash_notes(costs, currency):
             console.print(Text(note, style="yellow"))
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
-    style = "green" if solved.status == "optimal" else "yellow"
+    style = "green" if solved.status == Status.OPTIMAL else "yellow"
     console.print(
         Text.assemble(
             "solver: ",
@@ -66,7 +66,7 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
     )
     for warning in solved.warnings:
         console.print(Text(f"HiGHS: {warning}", style="yellow"))
-    if solved.status == "time_limit":
+    if solved.status == Status.TIME_LIMIT:
         console.print(
             Text(
                 "the time limit passed before the plan was proven optimal: it is the best "

@@ -10,6 +10,7 @@ written. Options that take a number refuse NaN and infinity.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.text import Text
 
+from optimizer.errors import Problem
 from optimizer.safety import visible, visible_lines
 
 
@@ -45,3 +47,46 @@ class Finite(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+MAX_SHOWN = 1000  # problems printed; the count of the rest follows
+
+
+WIDTH_WHEN_PIPED = 160  # rich's 80 columns squeeze the summary tables in logs and files
+
+
+def _console(stderr: bool, quiet: bool = False) -> Console:
+    """Workbook text printed as it is (no markup, no emoji codes), full width on a
+    terminal, WIDTH_WHEN_PIPED columns otherwise."""
+    stream = sys.stderr if stderr else sys.stdout
+    return SafeConsole(
+        stderr=stderr,
+        quiet=quiet,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+        width=None if stream.isatty() else WIDTH_WHEN_PIPED,
+    )
+
+
+def stderr_console() -> Console:
+    return _console(stderr=True)
+
+
+def stdout_console(quiet: bool) -> Console:
+    return _console(stderr=False, quiet=quiet)
+
+
+def say(console: Console, label: str, style: str, text: str = "") -> None:
+    """Print ``label`` in ``style`` and then ``text`` as it is: no markup, no emoji codes
+    (cell text such as '[/]' or ':thumbs_up:' is printed verbatim), control and escape
+    characters spelled out."""
+    console.print(Text.assemble((label, style), text))
+
+
+def print_problems(console: Console, kind: str, style: str, problems: list[Problem]) -> None:
+    for p in problems[:MAX_SHOWN]:
+        say(console, f"{kind}:", style, f" {p}")
+    if len(problems) > MAX_SHOWN:
+        say(console, f"... and {len(problems) - MAX_SHOWN} more", style)

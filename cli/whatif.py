@@ -16,9 +16,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from optimizer.compare import FAILED, ScenarioRun, WhatIf
+from optimizer.compare import WhatIf
 from optimizer.robust import Robust
-from optimizer.solve import INFEASIBLE, NO_PLAN
+from optimizer.status import Status
 
 
 class Bar:
@@ -75,7 +75,7 @@ def scenario_table(summary: pd.DataFrame, currency: str) -> Table:
         cells = [_cell(values[c]) for c in columns + extra]
         if "worst_regret_usd" in columns and pd.isna(values["worst_regret_usd"]):
             # unknown: a solve this plan's worst case needs failed (inf is infeasible)
-            cells[columns.index("worst_regret_usd")] = FAILED
+            cells[columns.index("worst_regret_usd")] = Status.FAILED
         table.add_row(*cells)
     return table
 
@@ -162,53 +162,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def whatif_status(whatif: WhatIf) -> str:
-    """The run's overall status: a plan for some scenario, or why none has one."""
+def whatif_status(whatif: WhatIf) -> Status | None:
+    """Why no scenario of the run has a plan (None: some scenario has one)."""
     statuses = [r.status for r in whatif.runs]
     if any(r.solved is not None and r.solved.has_plan for r in whatif.runs):
-        return "plan"
-    if INFEASIBLE in statuses:
-        return INFEASIBLE
-    if NO_PLAN in statuses:
-        return NO_PLAN
-    return FAILED
-
-
-def run_record(run: ScenarioRun) -> dict[str, object]:
-    """What run.json says of one solve of a what-if or frontier run."""
-    return {
-        "status": run.status,
-        "objective_usd": run.objective,
-        "certificate": (
-            run.solved.certificate.as_dict()
-            if run.solved is not None and run.solved.certificate
-            else None
-        ),
-        "error": run.error,
-        "diagnosis": run.diagnosis,
-    }
-
-
-def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[str, object]:
-    """What run.json adds for a scenario run."""
-    return {
-        "scenarios": [
-            {
-                "name": run.scenario.name,
-                "overrides": run.scenario.values,
-                "probability": run.scenario.probability,
-            }
-            | run_record(run)
-            for run in whatif.runs
-        ],
-        "least_regret": whatif.least_regret,
-        "least_regret_plans": whatif.least_regret_plans(),
-        "failed_scenarios": whatif.failed_scenarios,
-        "regret_solves": whatif.regret_solves,
-        "failed_regret_solves": whatif.failed_regret,
-        "regret_skipped": whatif.regret_skipped,
-        "decisions_in_every_scenario": whatif.common,
-        "break_even": [found.line() for found in whatif.break_even],
-        "scheduler": scheduler or "local",
-        "wall_seconds": seconds,
-    }
+        return None
+    if Status.INFEASIBLE in statuses:
+        return Status.INFEASIBLE
+    if Status.NO_PLAN in statuses:
+        return Status.NO_PLAN
+    return Status.FAILED

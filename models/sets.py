@@ -1,9 +1,8 @@
 """Sparse index sets and coefficients, built once from the plan.
 
-Every rule that removes a (workload, option) pair is applied here, so the
-model gets no variable for a pair that can never be used: residency, latency,
-the allow_* flags, model support, spot for interruptible work only, training
-speed, rack density and the site's cooling. ``ModelData`` is plain Python
+The model gets no variable for a pair that can never be used: rack density and
+the site's cooling decide the (site, rack type) pairs here, and uses.py applies
+every rule that removes a (workload, option) pair. ``ModelData`` is plain Python
 (tuples, dicts, floats): the constraint families read it, and so do the
 result tables and the infeasibility diagnosis.
 """
@@ -13,8 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pandas as pd
-
+from optimizer.models.uses import Lookups, Reason, allowed_uses, blank, lookups
 from optimizer.plan import Plan
 from optimizer.schema import DEFAULT_KW_PER_ACCELERATOR
 
@@ -70,7 +68,7 @@ class ModelData:
     region_price: dict[str, float]
     site_price: dict[str, float]
 
-    why_none: dict[str, list[str]] = field(default_factory=dict)  # workload -> rules that bit
+    why_none: dict[str, list[Reason]] = field(default_factory=dict)  # workload -> rules that bit
 
     # carbon: only the figures given (a blank intensity or power leaves its emissions out)
     region_carbon: dict[str, float] = field(default_factory=dict)  # kg CO2e/kWh
@@ -101,90 +99,100 @@ class ModelData:
         """Straight-line value left at the horizon's end of a rack delivered in a period
         (0 unless the setting residual_value is straight_line)."""
         life = self.rack[rack_type]["lifetime_years"]
-        if not self.straight_line_residual or _blank(life):
+        if not self.straight_line_residual or blank(life):
             return 0.0
         age = (len(self.periods) - delivered) * self.years_per_period
         return max(0.0, 1.0 - age / float(life))  # type: ignore[arg-type]
 
 
-def _records(table: pd.DataFrame, key: str) -> dict[str, dict[str, object]]:
-    return {row[key]: row for row in table.to_dict("records")}
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _given(values: dict[str, object]) -> dict[str, float]:
     """The values that are not blank, as floats."""
-    return {k: float(v) for k, v in values.items() if not _blank(v)}  # type: ignore[arg-type]
+    return {k: float(v) for k, v in values.items() if not blank(v)}  # type: ignore[arg-type]
 
 
-def build_data(plan: Plan) -> ModelData:
-    """All index sets and coefficients of the model for ``plan``."""
-    s = plan.settings
-    periods = list(range(s.n_periods))
-    n = len(periods)
-    hours = s.hours_per_period
-    ypp = s.years_per_period
-    discount = {t: (1 + s.discount_rate) ** (-t * ypp) for t in periods}
-
-    regions = plan.regions.set_index("region")
-    region_price = regions["power_price_usd_per_kwh"].astype(float).to_dict()
-    jurisdiction = regions["jurisdiction"].to_dict()
-    site = _records(plan.sites, "site")
-    rack = _records(plan.hardware, "rack_type")
-    offer = _records(plan.cloud, "offer")
-    api_offer = _records(plan.apis, "api")
-    device = _records(plan.edge, "device")
-    workload = _records(plan.workloads, "workload")
-    speed = {
-        a: float(v)
-        for a, v in zip(
-            plan.accelerators["accelerator"], plan.accelerators["training_speed"], strict=True
+def _per_unit(look: Lookups, w: str, accelerator: str) -> float:
+    """Accelerator-hours per unit of demand per period, at average load."""
+    wv = look.workload[w]
+    if wv["kind"] == "training":
+        return look.hours / HOURS_PER_MONTH / look.speed[accelerator]
+    return (
+        look.hours
+        * DAYS_PER_HOUR
+        * TOKENS_PER_MTOK
+        / (
+            look.tps[(accelerator, wv["model"])] * SECONDS_PER_HOUR  # type: ignore[index]
         )
-        if not _blank(v)
-    }
-    tps = {
-        (a, m): float(v)
-        for a, m, v in zip(
-            plan.performance["accelerator"],
-            plan.performance["model"],
-            plan.performance["tokens_per_second"],
-            strict=True,
-        )
-    }
+    )
+
+
+def _power_prices(
+    plan: Plan, site: dict[str, dict[str, object]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each region's power price, and each site's: its own, or its region's."""
+    region_price = plan.regions.set_index("region")["power_price_usd_per_kwh"].astype(float)
+    by_region = region_price.to_dict()
     site_price = {
-        k: float(v["power_price_usd_per_kwh"])
-        if not _blank(v["power_price_usd_per_kwh"])
-        else region_price[v["region"]]  # type: ignore[index]
+        k: float(v["power_price_usd_per_kwh"])  # type: ignore[arg-type]
+        if not blank(v["power_price_usd_per_kwh"])
+        else by_region[v["region"]]
         for k, v in site.items()
     }
+    return by_region, site_price
+
+
+@dataclass
+class _Carbon:
+    region_carbon: dict[str, float]
+    site_carbon: dict[str, float]
+    offer_kw: dict[str, float]
+    carbon_price: dict[str, float]
+
+
+def _carbon(plan: Plan, look: Lookups) -> _Carbon:
+    """Intensities (a site's own, else its region's), the kW of a cloud accelerator (given,
+    else the catalog's default) and each region's carbon price (else the setting's)."""
+    regions = plan.regions.set_index("region")
     region_carbon = _given(regions["carbon_kg_per_kwh"].to_dict())
     site_carbon = _given(
         {
             k: region_carbon.get(v["region"])  # type: ignore[call-overload]
-            if _blank(v["carbon_kg_per_kwh"])
+            if blank(v["carbon_kg_per_kwh"])
             else v["carbon_kg_per_kwh"]
-            for k, v in site.items()
+            for k, v in look.site.items()
         }
     )
     offer_kw = _given(
         {
             c: DEFAULT_KW_PER_ACCELERATOR.get(v["accelerator"])  # type: ignore[call-overload]
-            if _blank(v["kw_per_accelerator"])
+            if blank(v["kw_per_accelerator"])
             else v["kw_per_accelerator"]
-            for c, v in offer.items()
+            for c, v in look.offer.items()
         }
     )
     carbon_price = {
-        r: s.carbon_price_usd_per_t if _blank(v) else float(v)
+        r: plan.settings.carbon_price_usd_per_t if blank(v) else float(v)
         for r, v in regions["carbon_price_usd_per_t"].items()
     }
+    return _Carbon(region_carbon, site_carbon, offer_kw, carbon_price)
 
-    # --- sites and racks ----------------------------------------------------------------
+
+@dataclass
+class _Racks:
+    new_sites: list[str]
+    build: list[tuple[str, int]]
+    site_pairs: list[tuple[str, str]]
+    buy: list[tuple[str, str, int]]
+    delivered: dict[tuple[str, str, int], int]
+    installed0: dict[tuple[str, str], int]
+
+
+def _sites_and_racks(plan: Plan, look: Lookups, periods: list[int]) -> _Racks:
+    """Sites to build, the (site, rack type) pairs that fit, and when racks may be bought
+    (delivered after their lead time, once the site is ready)."""
+    n = len(periods)
+    site, rack = look.site, look.rack
     new_sites = [k for k, v in site.items() if not v["existing"]]
-    ready_from = {k: 0 if v["existing"] else int(v["build_lead_periods"]) for k, v in site.items()}
+    ready_from = {k: 0 if v["existing"] else int(v["build_lead_periods"]) for k, v in site.items()}  # type: ignore[call-overload]
     build = [(k, t) for k in new_sites for t in periods if t + ready_from[k] < n]
     installed0 = {
         (r["site"], r["rack_type"]): int(r["racks"])
@@ -210,8 +218,14 @@ def build_data(plan: Plan) -> ModelData:
             if arrives < n and arrives >= ready_from[k]:
                 buy.append((k, rt, t))
                 delivered[(k, rt, t)] = arrives
+    return _Racks(new_sites, build, site_pairs, buy, delivered, installed0)
 
-    # --- demand -------------------------------------------------------------------------
+
+def _demand(
+    workload: dict[str, dict[str, object]], periods: list[int], ypp: float
+) -> tuple[dict[tuple[str, int], float], list[tuple[str, int]]]:
+    """Each workload's demand in each period of its life, grown yearly; the (workload,
+    period) pairs with demand."""
     demand: dict[tuple[str, int], float] = {}
     active = []
     for w, wv in workload.items():
@@ -221,132 +235,14 @@ def build_data(plan: Plan) -> ModelData:
                 if d > 0:
                     demand[(w, t)] = d
                     active.append((w, t))
-    active_periods: dict[str, list[int]] = {w: [] for w in workload}
-    for w, t in active:
-        active_periods[w].append(t)
+    return demand, active
 
-    def serves(w: str, accelerator: str) -> bool:
-        wv = workload[w]
-        if wv["kind"] == "training":
-            return accelerator in speed
-        return (accelerator, wv["model"]) in tps
 
-    def per_unit(w: str, accelerator: str) -> float:
-        """Accelerator-hours per unit of demand per period, at average load."""
-        wv = workload[w]
-        if wv["kind"] == "training":
-            return hours / HOURS_PER_MONTH / speed[accelerator]
-        return (
-            hours
-            * DAYS_PER_HOUR
-            * TOKENS_PER_MTOK
-            / (
-                tps[(accelerator, wv["model"])] * SECONDS_PER_HOUR  # type: ignore[index]
-            )
-        )
-
-    def where_ok(w: str, region: str) -> str | None:
-        """Why a region is ruled out for a workload, or None when it is allowed."""
-        wv = workload[w]
-        home = wv["user_region"]
-        if wv["residency"] == "region" and region != home:
-            return "residency"
-        if wv["residency"] == "jurisdiction" and jurisdiction[region] != jurisdiction[home]:
-            return "residency"
-        limit = wv["max_latency_ms"]
-        if not _blank(limit):
-            rtt = plan.rtt_ms(home, region)  # type: ignore[arg-type]
-            if rtt is None or rtt > float(limit):  # type: ignore[arg-type]
-                return "latency"
-        return None
-
-    onprem, cloud, api, edge, edge_buy = [], [], [], [], []
-    accelerators_used: set[tuple[str, str]] = set()
-    why_none: dict[str, list[str]] = {}
-    for w, wv in workload.items():
-        ts = active_periods[w]
-        if not ts:
-            continue
-        reasons: list[str] = []
-        options = 0
-        for k, rt in site_pairs:
-            acc = rack[rt]["accelerator"]
-            if not serves(w, acc):  # type: ignore[arg-type]
-                reasons.append("model")
-                continue
-            bad = where_ok(w, site[k]["region"])  # type: ignore[arg-type]
-            if bad:
-                reasons.append(bad)
-                continue
-            onprem += [(w, k, rt, t) for t in ts]
-            accelerators_used.add((w, acc))  # type: ignore[arg-type]
-            options += 1
-        for c, cv in offer.items():
-            if not wv["allow_cloud"]:
-                reasons.append("allow_cloud")
-                break
-            if not serves(w, cv["accelerator"]):  # type: ignore[arg-type]
-                reasons.append("model")
-                continue
-            if cv["pricing"] == "spot" and not wv["interruptible"]:
-                reasons.append("interruptible")
-                continue
-            bad = where_ok(w, cv["region"])  # type: ignore[arg-type]
-            if bad:
-                reasons.append(bad)
-                continue
-            cloud += [(w, c, t) for t in ts]
-            accelerators_used.add((w, cv["accelerator"]))  # type: ignore[arg-type]
-            options += 1
-        for a, av in api_offer.items():
-            if not wv["allow_api"]:
-                reasons.append("allow_api")
-                break
-            if wv["kind"] != "inference" or av["model"] != wv["model"]:
-                reasons.append("model")
-                continue
-            if wv["sensitive"] and av["retains_data"]:
-                reasons.append("sensitive")
-                continue
-            bad = where_ok(w, av["region"])  # type: ignore[arg-type]
-            if bad:
-                reasons.append(bad)
-                continue
-            api += [(w, a, t) for t in ts]
-            options += 1
-        for e, ev in device.items():
-            if not wv["allow_edge"]:
-                reasons.append("allow_edge")
-                break
-            if not serves(w, ev["accelerator"]):  # type: ignore[arg-type]
-                reasons.append("model")
-                continue
-            limit = wv["max_latency_ms"]
-            if not _blank(limit) and plan.settings.edge_rtt_ms > float(limit):  # type: ignore[arg-type]
-                reasons.append("latency")
-                continue
-            edge += [(w, e, t) for t in ts]
-            edge_buy += [(w, e, t) for t in ts]
-            accelerators_used.add((w, ev["accelerator"]))  # type: ignore[arg-type]
-            options += 1
-        if options == 0:
-            why_none[w] = reasons
-
-    ah_avg: dict[tuple[str, str, int], float] = {}
-    ah_cap: dict[tuple[str, str, int], float] = {}
-    for w, acc in accelerators_used:
-        unit = per_unit(w, acc)
-        peak = float(workload[w]["peak_factor"]) if workload[w]["kind"] == "inference" else 1.0  # type: ignore[arg-type]
-        for t in active_periods[w]:
-            ah_avg[(w, acc, t)] = demand[(w, t)] * unit
-            ah_cap[(w, acc, t)] = demand[(w, t)] * unit * peak
-    mtok = {
-        (w, t): demand[(w, t)] * hours * DAYS_PER_HOUR
-        for w, t in active
-        if workload[w]["kind"] == "inference"
-    }
-
-    # --- reserved commitments -----------------------------------------------------------
+def _reserved(
+    offer: dict[str, dict[str, object]], periods: list[int], ypp: float
+) -> tuple[list[tuple[str, int]], dict[str, list[int]]]:
+    """Each reserved offer's commitment blocks (its term in periods), and the block of each
+    period."""
     reserved_blocks, block_of = [], {}
     for c, cv in offer.items():
         if cv["pricing"] != "reserved":
@@ -354,26 +250,71 @@ def build_data(plan: Plan) -> ModelData:
         length = max(1, round(float(cv["term_years"]) / ypp))  # type: ignore[arg-type]
         block_of[c] = [t // length for t in periods]
         reserved_blocks += [(c, b) for b in sorted(set(block_of[c]))]
+    return reserved_blocks, block_of
 
+
+def _accelerator_hours(
+    look: Lookups,
+    accelerators: set[tuple[str, str]],
+    demand: dict[tuple[str, int], float],
+    active_periods: dict[str, list[int]],
+) -> tuple[dict[tuple[str, str, int], float], dict[tuple[str, str, int], float]]:
+    """Accelerator-hours a workload's demand needs on an accelerator in each period: at
+    average load, and as capacity held (times peak_factor for inference)."""
+    ah_avg: dict[tuple[str, str, int], float] = {}
+    ah_cap: dict[tuple[str, str, int], float] = {}
+    for w, acc in accelerators:
+        wv = look.workload[w]
+        unit = _per_unit(look, w, acc)
+        peak = float(wv["peak_factor"]) if wv["kind"] == "inference" else 1.0  # type: ignore[arg-type]
+        for t in active_periods[w]:
+            ah_avg[(w, acc, t)] = demand[(w, t)] * unit
+            ah_cap[(w, acc, t)] = demand[(w, t)] * unit * peak
+    return ah_avg, ah_cap
+
+
+def build_data(plan: Plan) -> ModelData:
+    """All index sets and coefficients of the model for ``plan``."""
+    s = plan.settings
+    periods = list(range(s.n_periods))
+    hours = s.hours_per_period
+    ypp = s.years_per_period
+    look = lookups(plan)
+    workload = look.workload
+    racks = _sites_and_racks(plan, look, periods)
+    demand, active = _demand(workload, periods, ypp)
+    active_periods: dict[str, list[int]] = {w: [] for w in workload}
+    for w, t in active:
+        active_periods[w].append(t)
+    uses = allowed_uses(look, racks.site_pairs, active_periods)
+    ah_avg, ah_cap = _accelerator_hours(look, uses.accelerators, demand, active_periods)
+    mtok = {
+        (w, t): demand[(w, t)] * hours * DAYS_PER_HOUR
+        for w, t in active
+        if workload[w]["kind"] == "inference"
+    }
+    reserved_blocks, block_of = _reserved(look.offer, periods, ypp)
+    carbon = _carbon(plan, look)
+    region_price, site_price = _power_prices(plan, look.site)
     return ModelData(
         periods=periods,
         hours=hours,
         years_per_period=ypp,
-        discount=discount,
+        discount={t: (1 + s.discount_rate) ** (-t * ypp) for t in periods},
         max_utilization=s.max_utilization,
         straight_line_residual=s.residual_value == "straight_line",
-        sites=list(site),
-        new_sites=new_sites,
-        build=build,
-        site_pairs=site_pairs,
-        buy=buy,
-        delivered=delivered,
-        installed0=installed0,
-        onprem=onprem,
-        cloud=cloud,
-        api=api,
-        edge=edge,
-        edge_buy=edge_buy,
+        sites=list(look.site),
+        new_sites=racks.new_sites,
+        build=racks.build,
+        site_pairs=racks.site_pairs,
+        buy=racks.buy,
+        delivered=racks.delivered,
+        installed0=racks.installed0,
+        onprem=uses.onprem,
+        cloud=uses.cloud,
+        api=uses.api,
+        edge=uses.edge,
+        edge_buy=list(uses.edge),
         reserved_blocks=reserved_blocks,
         block_of=block_of,
         active=active,
@@ -381,18 +322,18 @@ def build_data(plan: Plan) -> ModelData:
         ah_avg=ah_avg,
         ah_cap=ah_cap,
         mtok=mtok,
-        site=site,
-        rack=rack,
-        offer=offer,
-        api_offer=api_offer,
-        device=device,
+        site=look.site,
+        rack=look.rack,
+        offer=look.offer,
+        api_offer=look.api_offer,
+        device=look.device,
         workload=workload,
         region_price=region_price,
         site_price=site_price,
-        why_none=why_none,
-        region_carbon=region_carbon,
-        site_carbon=site_carbon,
-        offer_kw=offer_kw,
-        carbon_price=carbon_price,
+        why_none=uses.why_none,
+        region_carbon=carbon.region_carbon,
+        site_carbon=carbon.site_carbon,
+        offer_kw=carbon.offer_kw,
+        carbon_price=carbon.carbon_price,
         max_tco2e_per_year=s.max_tco2e_per_year,
     )

@@ -1,21 +1,40 @@
 """capacity-optimizer: the cheapest 3-year plan for AI infrastructure.
 
-One import name for the whole distribution. The repository's top-level
-folders are the user's design card and map into it:
+One import name for the whole distribution, in wings that each call only the
+ones above them in this list (one exception: the workbook's checks ask
+``scenarios`` which ids a scenario parameter may target). docs/architecture.md
+walks one run and one sweep through them:
 
-- ``optimizer/`` (this package): the workbook schema (``schema``), safe
-  reading (``xlsx``, ``cells``), loading and validation (``inputs``, giving a
-  ``plan.Plan``), the template workbook (``template``) and generated docs
-  (``docs``); the solve (``solve``) and the certificate every answer passes
-  (``certify``), the diagnosis of no plan (``diagnose``), one run
-  (``run``) and its tables (``results``); what-if scenarios (``scenarios``),
-  comparing finished runs (``compare``: decisions, regret, break-even) and
-  running them on Dask (``whatif``), the robust plan (``robust``); the result
-  folder (``outputs``) and, in the ``report`` package, results.xlsx and
-  report.html (a view of the tables, native Excel charts, SVG charts, Jinja2
-  templates);
-- ``models/`` is installed as ``optimizer.models``: the Pyomo formulation;
-- ``cli/`` is installed as ``optimizer.cli``: the ``optimize`` command.
+- **inputs** (``optimizer/``): the workbook's columns as data (``schema``),
+  safe reading of the file (``xlsx``) and of each cell (``cells``), then
+  ``inputs.read_plan`` in three passes (``sheets``: sheets, headers and cells;
+  ``checks``: rules across rows and sheets), collecting ``errors.Problem``s
+  into one ``InputError``, or giving a ``plan.Plan``; the template workbook
+  (``template``); the library's generated docs (``docs``).
+- **model** (``models/``, installed as ``optimizer.models``): the Pyomo
+  formulation; ``sets.build_data`` (the sparse sets and coefficients, with
+  ``uses``: which workload may use which option, and why not), variables, one
+  file per constraint family, the emissions ledger, the objective.
+- **solve**: ``solve`` (HiGHS through highspy), ``status`` (the ``Status`` and
+  ``Termination`` enums), ``certify`` (the certificate every answer passes
+  before it is called optimal), ``diagnose`` (why there is no plan), ``run``
+  (one run: build, solve, certify, tables) and ``results`` (the tables).
+- **results and report**: ``columns`` (every output column with its unit),
+  ``record`` (run.json's content, and a whole result folder), ``outputs``
+  (writing a folder whole or not at all), the ``report`` package (a view of
+  the tables; results.xlsx with native charts; report.html from Jinja2
+  templates with SVG charts).
+- **what-if**: ``scenarios`` (the scenarios sheet, sweeps, the targets a
+  parameter may name, a scenario applied to a plan), ``compare`` (finished runs
+  compared: decisions, regret, break-even), ``whatif`` (running them on Dask:
+  cluster, tasks, retries, progress, bisection; ``scheduler`` and ``worker``
+  its cluster and worker set-up), ``robust`` (one plan over all scenarios).
+  ``interrupts`` and ``safety`` (signals; limits and text made safe to print)
+  serve every wing.
+- **command** (``cli/``, installed as ``optimizer.cli``): the ``optimize``
+  command (``command``: the options, light to import; ``options``, ``runs``,
+  ``exits``, ``terminal``, ``summary``, ``whatif``; ``docs`` regenerates the
+  docs). The library never imports it.
 """
 
 from __future__ import annotations

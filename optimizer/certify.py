@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.solve import OPTIMAL, Compiled, Solved, Values
+from optimizer.solve import Compiled, Solved, Values
+from optimizer.status import Status
 
 ROW_TOLERANCE = 1e-6
 INTEGRALITY_TOLERANCE = 1e-5
@@ -140,7 +141,7 @@ def certify(
         failed.append(
             f"the solver's bound {bound:,.2f} USD is above the plan's cost {ledger_total:,.2f}"
         )
-    if solved.status == OPTIMAL and gap is not None and gap > mip_gap + GAP_SLACK:
+    if solved.status == Status.OPTIMAL and gap is not None and gap > mip_gap + GAP_SLACK:
         failed.append(
             f"the plan is {gap:.3%} above the solver's bound, more than the gap of "
             f"{mip_gap:.3%} asked for"

@@ -20,8 +20,7 @@ from optimizer.columns import names
 from optimizer.models.stages import FirstStage
 from optimizer.scenarios import Override, Scenario
 from optimizer.solve import Solved
-
-FAILED = "failed"
+from optimizer.status import Status
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ScenarioRun:
 
     @property
     def status(self) -> str:
-        return self.solved.status if self.solved is not None else FAILED
+        return self.solved.status if self.solved is not None else Status.FAILED
 
     @property
     def objective(self) -> float | None:
@@ -84,38 +83,54 @@ DECISIONS_COLUMNS = names("decisions")
 def decisions(runs: list[ScenarioRun]) -> pd.DataFrame:
     """Each scenario's first-stage plan: sites open and racks standing at the horizon's end
     per site and rack type, and reserved accelerators per offer and term block."""
-    rows = []
-    for run in runs:
-        if run.plan is None or "racks" not in run.tables:
-            continue
-        name = run.scenario.name
-        sites = run.tables["sites"]
-        last = sites["period"].max() if not sites.empty else 0
-        at_end = sites[sites["period"] == last].set_index("site")["open"]
-        racks = run.tables["racks"]
-        racks = racks[racks["period"] == racks["period"].max()] if not racks.empty else racks
-        with_racks = set()
-        for r in racks.itertuples(index=False):
-            if r.installed:
-                with_racks.add(r.site)
-                rows.append(
-                    (
-                        name,
-                        r.site,
-                        int(at_end.get(r.site, 1)),
-                        r.rack_type,
-                        r.installed,
-                        None,
-                        None,
-                        None,
-                    )
-                )
-        for site, is_open in at_end.items():
-            if is_open and site not in with_racks:
-                rows.append((name, site, 1, None, 0, None, None, None))
-        for (offer, block), n in sorted(run.plan.values.get("commit", {}).items()):
-            rows.append((name, None, None, None, None, offer, block, n))
+    rows = [
+        row
+        for run in runs
+        if run.plan is not None
+        for row in _decision_rows(run.scenario.name, run.plan, run.tables)
+    ]
     return pd.DataFrame(rows, columns=DECISIONS_COLUMNS)
+
+
+def plan_decisions(name: str, plan: FirstStage, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """decisions.csv's rows of one first-stage plan, under ``name``, from its tables (the
+    robust plan's: one scenario's tables, the plan being the same in each)."""
+    return pd.DataFrame(_decision_rows(name, plan, tables), columns=DECISIONS_COLUMNS)
+
+
+def _decision_rows(
+    name: str, plan: FirstStage, tables: dict[str, pd.DataFrame]
+) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    if "racks" not in tables:
+        return rows
+    sites = tables["sites"]
+    last = sites["period"].max() if not sites.empty else 0
+    at_end = sites[sites["period"] == last].set_index("site")["open"]
+    racks = tables["racks"]
+    racks = racks[racks["period"] == racks["period"].max()] if not racks.empty else racks
+    with_racks = set()
+    for r in racks.itertuples(index=False):
+        if r.installed:
+            with_racks.add(r.site)
+            rows.append(
+                (
+                    name,
+                    r.site,
+                    int(at_end.get(r.site, 1)),
+                    r.rack_type,
+                    r.installed,
+                    None,
+                    None,
+                    None,
+                )
+            )
+    for site, is_open in at_end.items():
+        if is_open and site not in with_racks:
+            rows.append((name, site, 1, None, 0, None, None, None))
+    for (offer, block), n in sorted(plan.values.get("commit", {}).items()):
+        rows.append((name, None, None, None, None, offer, block, n))
+    return rows
 
 
 REGRET_COLUMNS = names("regret")
@@ -172,7 +187,7 @@ def least_regret(table: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     tolerance: dict[str, float] = {}
     for name, group in table.groupby("scenario", sort=False):
         values = group["regret_usd"].astype(float)
-        unknown = (group["status"] == FAILED) | (
+        unknown = (group["status"] == Status.FAILED) | (
             group["cost_usd"].notna() & group["optimum_usd"].isna()
         )
         if unknown.any():
@@ -317,7 +332,7 @@ class WhatIf:
 
     @property
     def failed_scenarios(self) -> int:
-        return sum(r.status == FAILED for r in self.runs)
+        return sum(r.status == Status.FAILED for r in self.runs)
 
     @property
     def partial(self) -> bool:

@@ -1,4 +1,5 @@
-"""Problems found in a workbook, and the one exception that carries them."""
+"""Problems found in a workbook, the list read_plan's passes add them to, and the one
+exception that carries them."""
 
 from __future__ import annotations
 
@@ -38,3 +39,17 @@ class InputError(Exception):
         count = len(problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the input"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class Findings:
+    """The problems and warnings found so far."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, sheet: str | None, row: int | None, column: str | None, msg: str) -> None:
+        self.problems.append(Problem(sheet, row, column, msg))
+
+    def warn(self, sheet: str | None, row: int | None, column: str | None, msg: str) -> None:
+        self.warnings.append(Problem(sheet, row, column, msg))

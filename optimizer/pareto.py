@@ -29,11 +29,10 @@ from optimizer.models.stages import first_stage
 from optimizer.plan import Plan
 from optimizer.run import optimize
 from optimizer.scenarios import Scenario
-from optimizer.solve import OPTIMAL, TIME_LIMIT, Solved, SolverOptions, solve
+from optimizer.solve import Solved, SolverOptions, solve
+from optimizer.status import Status
 from optimizer.whatif import StageProgress, cluster, run_tasks, staged
 
-DEFAULT_POINTS = 5
-MAX_POINTS = 1000
 LEAST = "least"  # the target of the carbon-minimal end
 SLACK = 1e-6  # the carbon-minimal end may emit this fraction more than the least found
 PARETO_COLUMNS = names("pareto")
@@ -76,9 +75,9 @@ def solve_point(
             budget = tonnes * (1 + SLACK) + SLACK
     outcome = optimize(plan, options, scenario=scenario.name, budget=budget)
     solved = outcome.solved
-    if first is not None and first.status == TIME_LIMIT and solved.status == OPTIMAL:
-        solved = dataclasses.replace(solved, status=TIME_LIMIT)  # the least was not proven
-        outcome.tables["summary"]["status"] = TIME_LIMIT
+    if first is not None and first.status == Status.TIME_LIMIT and solved.status == Status.OPTIMAL:
+        solved = dataclasses.replace(solved, status=Status.TIME_LIMIT)  # the least was not proven
+        outcome.tables["summary"]["status"] = Status.TIME_LIMIT
     return ScenarioRun(
         scenario=scenario,
         solved=solved,

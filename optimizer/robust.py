@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 
 from optimizer import results
 from optimizer.certify import certified
-from optimizer.compare import DECISIONS_COLUMNS, ScenarioRun, common_decisions, decisions
+from optimizer.compare import DECISIONS_COLUMNS, common_decisions, plan_decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
@@ -24,7 +24,8 @@ from optimizer.plan import Plan
 from optimizer.run import power_shadow_prices
 from optimizer.run import tables as tables_of_run
 from optimizer.scenarios import BASE, Scenario, apply
-from optimizer.solve import INFEASIBLE, Solved, SolverOptions, solve
+from optimizer.solve import Solved, SolverOptions, solve
+from optimizer.status import Termination
 from optimizer.whatif import cluster, run_tasks
 
 ROBUST = "robust"
@@ -86,7 +87,7 @@ class Robust:
         if self.plan is None or first is None:
             return pd.DataFrame(columns=DECISIONS_COLUMNS)
         mine = {k: t[t["scenario"] == first] for k, t in self.tables.items()}
-        return decisions([ScenarioRun(Scenario(ROBUST), self.solved, mine, plan=self.plan)])
+        return plan_decisions(ROBUST, self.plan, mine)
 
     def describe(self) -> list[str]:
         """The shared plan in words."""
@@ -118,9 +119,8 @@ def solve_robust(
         for line in no_option_reasons(plans[name], data[name]) + installed_over_limits(data[name])
     ]
     if reasons:
-        none = Solved(
-            INFEASIBLE, "no allowed option (found before solving)", None, None, None, 0.0, 0.0
-        )
+        why = Termination.NO_OPTION
+        none = Solved(why.status(False), why, None, None, None, 0.0, 0.0)
         return Robust(solved=none, probabilities=p, diagnosis=reasons)
     m = pyo.ConcreteModel(name=f"{plan.source.stem}-robust")
     m.SCENARIOS = pyo.Set(initialize=list(plans), ordered=True)

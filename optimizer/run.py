@@ -20,7 +20,6 @@ from optimizer.models.stages import FirstStage, fix_first_stage
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
 from optimizer.solve import (
-    INFEASIBLE,
     Compiled,
     Solved,
     SolverOptions,
@@ -33,6 +32,7 @@ from optimizer.solve import (
     with_objective,
 )
 from optimizer.stable import Stable, stabilise
+from optimizer.status import Status, Termination
 
 
 @dataclass
@@ -48,9 +48,9 @@ class Outcome:
     stable: Stable | None = None  # the stable-placement pass, when it ran
 
 
-def _precheck_failure(why: str = "no allowed option (found before solving)") -> Solved:
+def _precheck_failure(why: Termination = Termination.NO_OPTION) -> Solved:
     return Solved(
-        status=INFEASIBLE,
+        status=why.status(False),
         termination=why,
         objective=None,
         best_bound=None,
@@ -88,14 +88,12 @@ def optimize(
         add_carbon_budget(m, budget)
     timings["build_seconds"] = time.perf_counter() - t0
     if fixed is not None and not fix_first_stage(m, fixed):
-        return Outcome(
-            solved=_precheck_failure("the plan's purchases do not fit here"), timings=timings
-        )
+        return Outcome(solved=_precheck_failure(Termination.PURCHASES_DO_NOT_FIT), timings=timings)
     solved, compiled, values = solve(m, options, write_model)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
-    if solved.status == INFEASIBLE and fixed is None:
+    if solved.status == Status.INFEASIBLE and fixed is None:
         t0 = time.perf_counter()
         outcome.diagnosis, _ = elastic(compiled, plan, data, options)
         if not outcome.diagnosis:

@@ -4,7 +4,7 @@ A workbook is data from anyone: an id may hold terminal escape sequences
 (clear the screen, rewrite a line, a hyperlink) or line breaks that forge a
 line of output. ``visible`` spells every such character out (``\\x1b``,
 ``\\n``) so that it is seen, never obeyed. The limits bound what one command
-can start: solver threads, scenarios, regret solves; docs/cli.md states them.
+can start: solver threads, scenarios, regret solves, frontier points; docs/cli.md states them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 
 MAX_SCENARIOS = 10_000  # scenarios in one what-if run (a sweep's product included)
 MAX_REGRET_SOLVES = 1_000  # default cap on regret solves: n scenarios need n × (n − 1)
+PARETO_POINTS = 5  # points of a cost–carbon frontier by default, both ends included
+MAX_PARETO_POINTS = 1_000  # points of a frontier at most
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # bidirectional overrides and isolates reorder what a terminal shows

@@ -1,5 +1,5 @@
-"""What-if scenarios: the workbook's `scenarios` sheet and `--sweep` options, and a plan
-with a scenario's overrides applied.
+"""What-if scenarios: the workbook's `scenarios` sheet and sweeps of a parameter, and a
+plan with a scenario's overrides applied.
 
 A scenario is a list of overrides (parameter, target, value). Applying it gives
 a new Plan: absolute power prices first, then every multiplier, compounding.
@@ -8,7 +8,9 @@ their own) and its edge devices; demand targets a workload or its user region;
 cloud and API prices a provider or a region; power capacity a site or region;
 the carbon price a region (the price of everything emitted there) or all; the
 cap on emissions and the settings discount_rate, residual_value (0 none, 1
-straight_line) and max_utilization the whole plan.
+straight_line) and max_utilization the whole plan. Which ids each parameter may target
+(SCENARIO_TARGETS, resolve_target) is decided here; the workbook's checks
+(optimizer/checks.py) call down into it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,128 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from optimizer.cells import shown
 from optimizer.errors import InputError, Problem
-from optimizer.inputs import SCENARIO_TARGETS, resolve_target, value_problem
 from optimizer.plan import Plan
 from optimizer.safety import MAX_SCENARIOS
-from optimizer.schema import RESIDUAL_VALUES, SCENARIO_PARAMETERS
+from optimizer.schema import (
+    RESIDUAL_VALUES,
+    SCENARIO_PARAMETERS,
+    SETTING_PARAMETERS,
+    SETTINGS_BY_KEY,
+)
 
 BASE = "base"
+
+# Which kinds of id each scenario parameter may target.
+SCENARIO_TARGETS: dict[str, tuple[str, ...]] = {
+    "power_price_multiplier": ("region", "site"),
+    "power_price_usd_per_kwh": ("region", "site"),
+    "cloud_price_multiplier": ("provider", "region"),
+    "api_price_multiplier": ("provider", "region"),
+    "demand_multiplier": ("workload", "region"),
+    "power_capacity_multiplier": ("site", "region"),
+    "carbon_price_usd_per_t": ("region",),
+    "max_tco2e_per_year": (),  # the whole plan: * only
+    **dict.fromkeys(SETTING_PARAMETERS, ()),
+}
+
+
+def value_problem(parameter: str, value: float) -> str | None:
+    """Why a scenario value cannot be used for a setting parameter (the setting's own
+    range, from the schema), or None."""
+    if parameter == "residual_value":
+        return (
+            None
+            if value in RESIDUAL_VALUES
+            else "residual_value takes 0 (none) or 1 (straight_line)"
+        )
+    if parameter not in SETTING_PARAMETERS:
+        return None
+    column = SETTINGS_BY_KEY[parameter]
+    low, high = column.minimum or 0.0, column.maximum
+    if (
+        value < low
+        or (column.exclusive_minimum and value <= low)
+        or (high is not None and value > high)
+    ):
+        return f"{parameter} {value:g} is out of range: {column.expectation()}"
+    return None
+
+
+def _target_kinds(tables: dict[str, pd.DataFrame], parameter: str) -> dict[str, set[str]]:
+    """For one parameter: kind of target -> the ids of that kind it may name."""
+    site_regions = set(tables["sites"]["region"])
+    if parameter.startswith("cloud"):
+        providers, regions = set(tables["cloud"]["provider"]), set(tables["cloud"]["region"])
+    elif parameter.startswith("api"):
+        providers, regions = set(tables["apis"]["provider"]), set(tables["apis"]["region"])
+    elif parameter == "demand_multiplier":
+        providers, regions = set(), set(tables["workloads"]["user_region"])
+    elif parameter == "power_capacity_multiplier":
+        providers, regions = set(), site_regions
+    elif parameter == "carbon_price_usd_per_t":
+        providers, regions = set(), set(tables["regions"]["region"])
+    else:  # power prices reach a region's sites and the edge devices of its workloads
+        providers = set()
+        edge_regions = (
+            set(tables["workloads"]["user_region"]) if not tables["edge"].empty else set()
+        )
+        regions = site_regions | edge_regions
+    pools = {
+        "region": regions,
+        "site": set(tables["sites"]["site"]),
+        "provider": providers,
+        "workload": set(tables["workloads"]["workload"]),
+    }
+    return {kind: pools[kind] for kind in SCENARIO_TARGETS[parameter]}
+
+
+def resolve_target(
+    tables: dict[str, pd.DataFrame], parameter: str, target: str
+) -> tuple[str | None, str | None]:
+    """The kind of id a scenario target names ('*', region, site, provider, workload), or
+    None and why it cannot be used with the parameter."""
+    if parameter == "max_tco2e_per_year" and not has_emission_figures(tables):
+        return None, CAP_WITHOUT_FIGURES
+    if target == "*":
+        return "*", None
+    if not SCENARIO_TARGETS[parameter]:
+        return None, f"{parameter} applies to the whole plan: type * as the target"
+    matches = [k for k, ids in _target_kinds(tables, parameter).items() if target in ids]
+    if not matches:
+        allowed = " or ".join(SCENARIO_TARGETS[parameter])
+        return None, (
+            f"{shown(target)} matches no {allowed} that {parameter} can apply to "
+            "(or type * for all)"
+        )
+    if len(matches) > 1:
+        return None, f"{shown(target)} is both a {' and a '.join(matches)}; rename one of them"
+    return matches[0], None
+
+
+# --- carbon: what a cap needs ---------------------------------------------------------------
+
+# Where the workbook states emissions: (sheet, column).
+EMISSION_FIGURES = (
+    ("regions", "carbon_kg_per_kwh"),
+    ("sites", "carbon_kg_per_kwh"),
+    ("apis", "kg_co2e_per_mtok"),
+    ("hardware", "embodied_kg_co2e"),
+    ("edge", "embodied_kg_co2e"),
+)
+
+
+CAP_WITHOUT_FIGURES = (
+    "a cap on emissions needs emission figures, and the workbook has none: fill "
+    + ", ".join(f"'{column}' in sheet '{sheet}'" for sheet, column in EMISSION_FIGURES)
+)
+
+
+def has_emission_figures(tables: dict[str, pd.DataFrame]) -> bool:
+    """True when some cell of the workbook states emissions (cloud offers count only through
+    their region's intensity)."""
+    return any(tables[sheet][column].notna().any() for sheet, column in EMISSION_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -101,10 +218,11 @@ def from_sheet(plan: Plan) -> list[Scenario]:
 
 def parse_sweep(plan: Plan, text: str) -> list[Override]:
     """``PARAMETER[@TARGET]=START:STOP:STEP`` (inclusive) or ``=A,B,C`` -> one override a
-    value. Raises InputError naming the option when it does not parse or fit the plan."""
+    value. Raises InputError naming the sweep ("sweep TEXT: ...") when it does not parse or
+    fit the plan."""
 
     def bad(message: str) -> InputError:
-        return InputError([Problem(None, None, None, f"--sweep {text}: {message}")])
+        return InputError([Problem(None, None, None, f"sweep {text}: {message}")])
 
     head, sep, values = text.partition("=")
     parameter, _, target = head.strip().partition("@")
@@ -138,8 +256,8 @@ def parse_sweep(plan: Plan, text: str) -> list[Override]:
 
 
 def from_sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
-    """The cartesian product of several --sweep options, named ``parameter=value`` (joined
-    by commas)."""
+    """The cartesian product of several sweeps, named ``parameter=value`` (joined by
+    commas)."""
     axes = [parse_sweep(plan, text) for text in sweeps]
     count = math.prod(len(axis) for axis in axes)
     if count > MAX_SCENARIOS:
@@ -149,7 +267,7 @@ def from_sweeps(plan: Plan, sweeps: list[str]) -> list[Scenario]:
                     None,
                     None,
                     None,
-                    f"--sweep: {count:,} scenarios in the product; at most {MAX_SCENARIOS:,} a run",
+                    f"sweep: {count:,} scenarios in the product; at most {MAX_SCENARIOS:,} a run",
                 )
             ]
         )

@@ -27,17 +27,12 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from optimizer.plan import Settings
+from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
     from optimizer.certify import Certificate
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.()]")
-
-OPTIMAL = "optimal"
-TIME_LIMIT = "time_limit"  # stopped by the time limit with a plan
-NO_PLAN = "no_plan"  # stopped by the time limit without one
-INFEASIBLE = "infeasible"
-ERROR = "error"
 
 
 # HiGHS options the project sets over HiGHS's own defaults, chosen across the plans of
@@ -51,10 +46,11 @@ HIGHS_DEFAULTS: dict[str, object] = {
 
 @dataclass(frozen=True)
 class Solved:
-    """What the solver said. ``has_plan`` is true for optimal and time_limit."""
+    """What the solver said (optimizer/status.py). ``has_plan`` is true for optimal and
+    time_limit."""
 
-    status: str
-    termination: str
+    status: Status
+    termination: Termination
     objective: float | None
     best_bound: float | None
     gap: float | None
@@ -67,7 +63,7 @@ class Solved:
 
     @property
     def has_plan(self) -> bool:
-        return self.status in (OPTIMAL, TIME_LIMIT)
+        return self.status.is_ok
 
 
 @dataclass(frozen=True)
@@ -219,36 +215,23 @@ def run_highs(
     info = h.getInfo()
     if model_status == highspy.HighsModelStatus.kModelEmpty:  # every variable fixed: nothing
         cost = h.getLp().offset_ / compiled.objective_scale  # to choose, the constant is the cost
-        solved = Solved(OPTIMAL, "Empty", cost, cost, 0.0, seconds, handoff, scaling_warnings(log))
+        empty, warnings = Termination.MODEL_EMPTY, scaling_warnings(log)
+        solved = Solved(empty.status(True), empty, cost, cost, 0.0, seconds, handoff, warnings)
         return solved, np.zeros(0), None
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     mip = bool(compiled.integer.any())
     scale = compiled.objective_scale
     objective = float(info.objective_function_value) / scale if has_solution else None
     bound = float(info.mip_dual_bound) / scale if mip else objective
-    if model_status == highspy.HighsModelStatus.kOptimal:
-        status = OPTIMAL
-    elif model_status in (
-        highspy.HighsModelStatus.kInfeasible,
-        highspy.HighsModelStatus.kUnboundedOrInfeasible,
-    ):
-        status = INFEASIBLE
-    elif model_status in (
-        highspy.HighsModelStatus.kTimeLimit,
-        highspy.HighsModelStatus.kIterationLimit,
-        highspy.HighsModelStatus.kSolutionLimit,
-    ):
-        status = TIME_LIMIT if has_solution else NO_PLAN
-    else:
-        status = ERROR
+    termination = Termination.from_highs(model_status.name)
     gap = None
     if objective is not None:
         gap = float(info.mip_gap) if mip else 0.0
         if not math.isfinite(gap):
             gap = None
     solved = Solved(
-        status=status,
-        termination=h.modelStatusToString(model_status),
+        status=termination.status(has_solution),
+        termination=termination,
         objective=objective,
         best_bound=bound if bound is not None and math.isfinite(bound) else None,
         gap=gap,

@@ -27,7 +27,6 @@ from optimizer.models.constraints import add_stability, remove_stability
 from optimizer.models.constraints.stability import total_moves
 from optimizer.plan import Plan
 from optimizer.solve import (
-    OPTIMAL,
     Compiled,
     Solved,
     SolverOptions,
@@ -37,6 +36,7 @@ from optimizer.solve import (
     objective_costs,
     run_highs,
 )
+from optimizer.status import Status
 
 LIMIT_MARGIN = 1e-6  # the cost limit stays this share inside the gap, for the solver's tolerance
 
@@ -60,7 +60,7 @@ def cost_limit(solved: Solved, mip_gap: float) -> float:
     certificate measures it ((cost − bound) / max(1, |cost|) ≤ mip_gap), and never below
     the first plan's cost. Without a proven optimum (time limit), the first plan's cost."""
     cost = float(solved.objective)  # type: ignore[arg-type]
-    if solved.status != OPTIMAL or solved.best_bound is None:
+    if solved.status != Status.OPTIMAL or solved.best_bound is None:
         return cost
     room = mip_gap * max(1.0, abs(cost)) * (1 - LIMIT_MARGIN)
     return max(cost, solved.best_bound + room)
@@ -97,14 +97,14 @@ def stabilise(
     try:
         second = compile_model(m, options)
         answer, raw, _ = run_highs(second.highs, second, 0.0, time.perf_counter())
-        if answer.status == OPTIMAL and raw is not None:
+        if answer.status == Status.OPTIMAL and raw is not None:
             load_values(second, raw)
     finally:
         remove_stability(m)
         m.total_cost.activate()
         for var in held:
             var.unfix()
-    why = "" if answer.status == OPTIMAL and raw is not None else answer.termination
+    why = "" if answer.status == Status.OPTIMAL and raw is not None else answer.termination
     if not why:
         now = load_values(compiled, np.array([v.value or 0.0 for v in compiled.columns]))
         cost, offset = objective_costs(m.total_cost, compiled.columns)

@@ -25,7 +25,6 @@ from typing import Any
 
 from optimizer import interrupts
 from optimizer.compare import (
-    FAILED,
     BreakEven,
     ScenarioRun,
     WhatIf,
@@ -46,6 +45,7 @@ from optimizer.run import optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
+from optimizer.status import Status
 from optimizer.worker import helpers_started
 
 # a cluster without a worker this long fails the solves still waiting (docs/whatif.md)
@@ -320,7 +320,7 @@ def run_scenarios(
         tables["summary"]["worst_regret_usd"] = tables["summary"]["scenario"].map(worst)
         tables["summary"]["least_regret"] = tables["summary"]["scenario"].isin(best)
     names = [r.scenario.name for r in runs if r.plan is not None]
-    if any(r.status == FAILED for r in runs):
+    if any(r.status == Status.FAILED for r in runs):
         names = []  # "in every scenario" cannot be said when some were never solved
     return WhatIf(
         runs=runs,
@@ -330,7 +330,7 @@ def run_scenarios(
         common=common_decisions(tables["decisions"], names),
         break_even=found,
         regret_solves=len(jobs),
-        failed_regret=sum(r.status == FAILED for r in cross),
+        failed_regret=sum(r.status == Status.FAILED for r in cross),
         regret_skipped=not regret_runs and len(solved) > 1,
     )
 

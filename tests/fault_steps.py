@@ -19,7 +19,7 @@ import signal
 import sys
 from pathlib import Path
 
-import optimizer.cli.command as cli
+import optimizer.cli.runs as cli
 import optimizer.outputs as outputs
 from optimizer.cli import main
 

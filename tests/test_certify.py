@@ -31,7 +31,6 @@ from optimizer.models.objective import replace_objective
 from optimizer.run import optimize, resolve_prices
 from optimizer.scenarios import apply, from_sweeps
 from optimizer.solve import (
-    OPTIMAL,
     SolverOptions,
     Values,
     compile_model,
@@ -39,6 +38,7 @@ from optimizer.solve import (
     solve,
     with_objective,
 )
+from optimizer.status import Status, Termination
 
 SEED = Path(__file__).parents[1] / "data" / "examples" / "seed-article.xlsx"
 
@@ -48,7 +48,7 @@ def test_a_right_answer_holds():
     solved, compiled, values = solve(m, SolverOptions(mip_gap=0.0))
     out = certified(compiled, solved, values, pyo.value(m.o), 0.0)
     c = out.certificate
-    assert out.status == OPTIMAL and c.holds and c.failed == ()
+    assert out.status == Status.OPTIMAL and c.holds and c.failed == ()
     assert c.objective_recomputed_usd == pytest.approx(17.0)
     assert c.objective_matrix_usd == pytest.approx(17.0)
     assert c.max_row_violation == 0.0 and c.max_integrality_violation == 0.0
@@ -131,8 +131,9 @@ def test_highspy_mip_start_reproduction():
     scale = compiled.objective_scale
     reported = h.getInfo().objective_function_value / scale
     plan_cost = (float(np.dot(lp.col_cost_, raw)) + lp.offset_) / scale
+    bound = h.getInfo().mip_dual_bound / scale
     solved = optimizer.solve.Solved(
-        OPTIMAL, "Optimal", reported, h.getInfo().mip_dual_bound / scale, 0.0, 0.0, 0.0
+        Status.OPTIMAL, Termination.OPTIMAL, reported, bound, 0.0, 0.0, 0.0
     )
     values = optimizer.solve.load_values(compiled, raw)
     ledger = pyo.value(m.total_cost)

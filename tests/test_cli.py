@@ -117,7 +117,7 @@ def test_no_plan_given():
 
 
 def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
-    import optimizer.cli.command as cli
+    import optimizer.cli.runs as cli
 
     def boom(path):
         raise RuntimeError("disk on fire")
@@ -129,6 +129,27 @@ def test_unexpected_error_is_exit_1_without_traceback(book, monkeypatch):
     assert "Traceback" not in result.output
     debug = run(book(name="b.xlsx"), "--check", "--debug")
     assert isinstance(debug.exception, RuntimeError)
+
+
+def test_a_failed_certificate_is_exit_1_and_writes_nothing(book, monkeypatch):
+    """A plan that fails its certificate is never written: one red line that says it is a
+    bug, exit 1, no traceback, no folder."""
+    import optimizer.cli.runs as cli
+    from optimizer.certify import CertificateError
+
+    def uncertified(*args: object, **kwargs: object) -> None:
+        raise CertificateError("the plan's cost is 5 % off the solver's")
+
+    monkeypatch.setattr(cli, "optimize", uncertified)
+    path = book()
+    result = run(path)
+    assert result.exit_code == Exit.INTERNAL
+    assert (
+        "error: the plan's cost is 5 % off the solver's; nothing was written (a bug: please "
+        "report it)" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (path.parent / "plan-results").exists()
 
 
 def test_template_must_be_xlsx(tmp_path):
@@ -146,7 +167,8 @@ def test_write_model_must_be_mps_or_lp(book, tmp_path):
 
 def test_ctrl_c_while_the_command_is_still_importing(book):
     """Ctrl-C 0.3 s after start, while pandas, Pyomo, HiGHS and Dask are still being
-    imported (about 2 s): one line and exit 130, no traceback."""
+    imported (about 2 s; or the command itself, on a slow machine): one line and exit 130,
+    no traceback."""
     optimize = shutil.which("optimize") or str(Path(sys.executable).with_name("optimize"))
     process = subprocess.Popen(
         [optimize, str(book()), "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -156,4 +178,46 @@ def test_ctrl_c_while_the_command_is_still_importing(book):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (out, err)
     assert b"Traceback" not in err
-    assert err.strip() == b"interrupted: nothing was written"
+    assert err.strip() == b"interrupted: nothing was written; an existing result is as it was"
+
+
+# What --version and --help must not load: the libraries a run needs (docs/performance.md).
+HEAVY = ("pandas", "numpy", "pyomo", "highspy", "dask", "distributed", "openpyxl", "xlsxwriter")
+LOADED = """
+import sys
+sys.argv = ["optimize", *sys.argv[1:]]
+from optimizer.cli import run
+try:
+    run()
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)) + sorted(
+    m for m in sys.modules if m == "rich.table"
+)
+print("exit", code, "loaded", ",".join(heavy) or "nothing")
+"""
+
+
+def test_version_and_help_load_no_library():
+    """The console script answers --version and --help without importing pandas, Pyomo,
+    HiGHS, Dask or rich's tables (a run imports them when it starts)."""
+    for option, said in (("--version", "version"), ("--help", "Exit codes")):
+        code = f"HEAVY = {HEAVY!r}\n{LOADED}"
+        done = subprocess.run(
+            [sys.executable, "-c", code, option], capture_output=True, text=True, timeout=120
+        )
+        assert said in done.stdout, done.stdout + done.stderr
+        assert done.stdout.splitlines()[-1] == "exit 0 loaded nothing", done.stdout
+
+
+def test_a_run_still_loads_them(book):
+    """The other side of the test above: a --check run does import the libraries, so that
+    test would see them if --version did."""
+    code = f"HEAVY = {HEAVY!r}\n{LOADED}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(book()), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "loaded nothing" not in done.stdout and "pandas" in done.stdout.splitlines()[-1]

@@ -10,7 +10,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
 
+from optimizer import read_plan
 from optimizer.cli import Exit, main
+from optimizer.record import write_run
+from optimizer.run import optimize
+from optimizer.solve import SolverOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 HYBRID = ROOT / "data" / "examples" / "hybrid-enterprise.xlsx"
@@ -59,6 +63,34 @@ def test_solve_writes_every_table(tmp_path):
     by_workload = pd.read_csv(out / "workload_costs.csv", encoding="utf-8-sig")
     assert by_workload["amount_usd"].sum() == pytest.approx(costs["amount_usd"].sum(), abs=0.005)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_the_library_writes_the_folder_the_command_writes(tmp_path):
+    """optimizer.record.write_run, given what the command knows (the options), writes the
+    folder the command writes: the same files, CSVs and run.json (timings aside)."""
+    plan_file = solvable(tmp_path)
+    assert run(plan_file, "--out", tmp_path / "command").exit_code == Exit.OK
+    plan = read_plan(plan_file)
+    outcome = optimize(plan, SolverOptions())
+    write_run(tmp_path / "library", plan_file, plan, SolverOptions(), outcome)
+    command, library = tmp_path / "command", tmp_path / "library"
+    names = sorted(p.name for p in command.iterdir())
+    assert names == sorted(p.name for p in library.iterdir())
+    for name in names:
+        if name.endswith(".csv") and name != "summary.csv":
+            assert (command / name).read_bytes() == (library / name).read_bytes(), name
+    untimed = lambda f: pd.read_csv(f).drop(columns="solve_seconds")  # noqa: E731
+    pd.testing.assert_frame_equal(
+        untimed(command / "summary.csv"), untimed(library / "summary.csv")
+    )
+
+    def info(folder: Path) -> dict[str, object]:
+        found = json.loads((folder / "run.json").read_text())
+        found.pop("timings_seconds")
+        found["certificate"].pop("seconds")
+        return found
+
+    assert info(command) == info(library) and info(library)["status"] == "optimal"
 
 
 def test_rerun_replaces_a_result_folder(tmp_path):

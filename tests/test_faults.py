@@ -30,7 +30,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
 
-import optimizer.cli.command as cli
+import optimizer.cli.runs as cli
 from optimizer import outputs, scheduler
 from optimizer.cli import Exit, main
 from optimizer.safety import MAX_REGRET_SOLVES, machine_threads, visible

@@ -31,10 +31,9 @@ from conftest import Sheets, set_cell, valid_sheets, write_book
 from markupsafe import escape
 
 from optimizer import read_plan
-from optimizer.cli import run_info
-from optimizer.cli.whatif import whatif_info
 from optimizer.columns import OUTPUT_COLUMNS, column_type, names
 from optimizer.outputs import write_csv
+from optimizer.record import run_info, whatif_info
 from optimizer.report import write_reports
 from optimizer.results import empty_tables
 from optimizer.run import optimize

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import highspy
 import pyomo.environ as pyo
 import pytest
 
-from optimizer.solve import INFEASIBLE, OPTIMAL, SolverOptions, solve
+from optimizer.solve import SolverOptions, solve
+from optimizer.status import Status, Termination
+
+OPTIMAL, INFEASIBLE = Status.OPTIMAL, Status.INFEASIBLE
 
 
 def small_model() -> pyo.ConcreteModel:
@@ -54,3 +58,29 @@ def test_no_banner_on_stdout(capfd):
     m.o = pyo.Objective(expr=m.x)
     solve(m, SolverOptions())
     assert "HiGHS" not in capfd.readouterr().out
+
+
+def test_terminations_are_highs_words():
+    """Every HiGHS model status has its Termination, worded as HiGHS words it (run.json's
+    termination), and maps to the Status the solve path gives it."""
+    h = highspy.Highs()
+    statuses = highspy.HighsModelStatus.__members__.values()
+    for model_status in statuses:
+        termination = Termination.from_highs(model_status.name)
+        assert termination == h.modelStatusToString(model_status)
+    expected = {
+        "kOptimal": (Status.OPTIMAL, Status.OPTIMAL),
+        "kModelEmpty": (Status.OPTIMAL, Status.OPTIMAL),
+        "kInfeasible": (Status.INFEASIBLE, Status.INFEASIBLE),
+        "kUnboundedOrInfeasible": (Status.INFEASIBLE, Status.INFEASIBLE),
+        "kTimeLimit": (Status.TIME_LIMIT, Status.NO_PLAN),
+        "kIterationLimit": (Status.TIME_LIMIT, Status.NO_PLAN),
+        "kSolutionLimit": (Status.TIME_LIMIT, Status.NO_PLAN),
+        "kUnbounded": (Status.ERROR, Status.ERROR),
+        "kSolveError": (Status.ERROR, Status.ERROR),
+    }
+    for name, (with_plan, without) in expected.items():
+        termination = Termination.from_highs(name)
+        assert (termination.status(True), termination.status(False)) == (with_plan, without)
+    assert [s for s in Status if s.is_ok] == [Status.OPTIMAL, Status.TIME_LIMIT]
+    assert Termination.NO_OPTION.status(False) == "infeasible"

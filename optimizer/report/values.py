@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from optimizer.status import Status
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -85,5 +87,5 @@ def badge(status: object) -> dict[str, str]:
     """A status as a badge's words and kind: ok (optimal), warn (time_limit), bad (the
     rest)."""
     words = text(status) if status is not None and not isna(status) else "unknown"
-    kind = "ok" if words == "optimal" else "warn" if words == "time_limit" else "bad"
+    kind = "ok" if words == Status.OPTIMAL else "warn" if words == Status.TIME_LIMIT else "bad"
     return {"text": words, "kind": kind}

@@ -19,11 +19,11 @@ from optimizer.columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS
 from optimizer.plan import period_label, period_start
 from optimizer.results import ENVIRONMENTS
 from optimizer.schema import MONTHS_PER_PERIOD
-from optimizer.solve import OPTIMAL, TIME_LIMIT
+from optimizer.status import Status
 
 from .values import as_date, money, number, plain, text
 
-HAS_PLAN = (OPTIMAL, TIME_LIMIT)
+HAS_PLAN = tuple(s for s in Status if s.is_ok)
 ENV_LABEL = {"onprem": "on-prem", "cloud": "cloud", "api": "token APIs", "edge": "edge"}
 ENV_COLOR = {"onprem": "#2f6b9a", "cloud": "#e8862a", "api": "#4e9a52", "edge": "#9467bd"}
 # Stacking order and colours of costs.csv's categories: blues on-prem, oranges cloud.
