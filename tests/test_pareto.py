@@ -136,9 +136,10 @@ def test_pareto_table_skips_points_without_a_plan():
     from optimizer.compare import ScenarioRun
     from optimizer.scenarios import Scenario
     from optimizer.solve import Solved
+    from optimizer.status import Status, Termination
 
     def run(name: str, tonnes: float, usd: float) -> ScenarioRun:
-        solved = Solved("optimal", "Optimal", usd, usd, 0.0, 0.0, 0.0)
+        solved = Solved(Status.OPTIMAL, Termination.OPTIMAL, usd, usd, 0.0, 0.0, 0.0)
         summary = pd.DataFrame([{"tco2e": tonnes, "objective_usd": usd, "total_cost_usd": usd}])
         return ScenarioRun(Scenario(name), solved, {"summary": summary})
 
@@ -188,7 +189,7 @@ def test_pareto_writes_the_frontier(tmp_path, cluster_address):
 def test_every_report_shows_emissions(tmp_path):
     """A plain run of the dirty site (70.08 t, all on-prem): the headline's emission cards
     and an emissions chart in results.xlsx."""
-    from optimizer.cli import run_info
+    from optimizer.record import run_info
     from optimizer.report import write_reports
     from optimizer.run import optimize
 

@@ -112,11 +112,11 @@ def test_discounted_total_above_undiscounted_is_explained(tmp_path):
         ("discount_rate@home=0.1", "applies to the whole plan: type * as the target"),
     ],
 )
-def test_bad_setting_sweeps_name_the_option(tmp_path, sweep, words):
+def test_bad_setting_sweeps_name_the_sweep(tmp_path, sweep, words):
     plan = _plan(tmp_path, plan_sheets([training(730)], cloud=[offer("c", 1.0)]))
     with pytest.raises(InputError) as err:
         from_sweeps(plan, [sweep])
-    assert f"--sweep {sweep}" in str(err.value) and words in str(err.value)
+    assert f"sweep {sweep}" in str(err.value) and words in str(err.value)
 
 
 def test_bad_setting_in_the_scenarios_sheet_names_the_cell(tmp_path):
