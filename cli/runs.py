@@ -105,6 +105,11 @@ def run_command(
     out = out if out is not None else default_out(plan)
     write_model, force = model_file
     problems = option_problems(out, overrides, write_model, force)
+    if write_model is not None and whatif.asked:
+        problems.append(
+            "--write-model writes the model of a plain run; give it without --scenarios, "
+            "--scenario, --sweep, --robust or --pareto"
+        )
     if problems:
         for line in problems:
             say(err, "error:", "red", f" {line}")

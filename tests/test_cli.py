@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from conftest import set_cell, valid_sheets, write_book
 
@@ -163,6 +164,20 @@ def test_write_model_must_be_mps_or_lp(book, tmp_path):
     result = run(book(), "--write-model", tmp_path / "model.txt")
     assert result.exit_code == Exit.INPUT
     assert "--write-model takes a .mps or .lp file" in result.output
+
+
+@pytest.mark.parametrize(
+    "whatif",
+    [["--scenarios"], ["--sweep", "api_price_multiplier=0.5,2"], ["--robust"], ["--pareto"]],
+)
+def test_write_model_is_refused_with_a_whatif_run(book, tmp_path, whatif):
+    """--write-model writes the one model of a plain run; with a what-if run, a robust plan
+    or a frontier it would be ignored, so it is refused before anything is read."""
+    target = tmp_path / "model.mps"
+    result = run(book(), "--write-model", target, *whatif)
+    assert result.exit_code == Exit.INPUT
+    assert "--write-model writes the model of a plain run" in result.output
+    assert not target.exists()
 
 
 def test_ctrl_c_while_the_command_is_still_importing(book):
