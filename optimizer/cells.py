@@ -24,6 +24,7 @@ _SLASH_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
 _NOT_A_NUMBER = {"nan", "inf", "-inf", "+inf", "infinity", "n/a", "na", "none", "null", "-", "?"}
 _TRUE = {"yes", "true", "1", "y"}
 _FALSE = {"no", "false", "0", "n"}
+INTEGER_LIMIT = 2.0**63  # whole-number columns are int64: no cell at or past this fits
 
 
 class CellError(ValueError):
@@ -105,6 +106,8 @@ def to_integer(value: object, column: Column) -> int:
     x = to_number(value, column)
     if not x.is_integer():
         raise CellError(f"got {shown(value)}")
+    if abs(x) >= INTEGER_LIMIT:
+        raise CellError(f"got {shown(value)}, more than a whole-number column holds")
     return int(x)
 
 
@@ -185,6 +188,7 @@ def fast_path(column: Column) -> Callable[[object], object]:
             return lambda v: v if type(v) is float and lo < v <= hi else SLOW
         return lambda v: v if type(v) is float and lo <= v <= hi else SLOW
     if column.type == "integer":
+        lo, hi = max(lo, -INTEGER_LIMIT / 2), min(hi, INTEGER_LIMIT / 2)  # the rest: convert
         return lambda v: int(v) if type(v) is float and lo <= v <= hi and v.is_integer() else SLOW
     if column.type in ("id", "ref", "text"):
         return lambda v: v if type(v) is str and v and not v.isspace() else SLOW

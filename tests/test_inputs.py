@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from conftest import set_cell, valid_sheets, write_book
 
-from optimizer import read_plan
+from optimizer import InputError, read_plan
 from optimizer.plan import Settings, period_table
 
 
@@ -226,3 +226,24 @@ def test_settings_defaults_are_the_schemas():
     assert fields == {}
     options = SolverOptions()
     assert (options.mip_gap, options.time_limit_s, options.threads) == (0.001, 300.0, 0)
+
+
+@pytest.mark.parametrize("value", [2.0**63, 1e300, -(2.0**63)])
+def test_a_whole_number_too_large_to_hold_is_an_input_error(tmp_path, value):
+    """A whole-number cell at or past 2**63 (an int64 cannot hold it) is refused by name,
+    not a crash (hypothesis found 9.223372036854776e18 in an edge device's count)."""
+    sheets = valid_sheets()
+    set_cell(sheets, "hardware", 2, "accelerators_per_rack", value)
+    with pytest.raises(InputError) as caught:
+        read_plan(write_book(tmp_path / "big.xlsx", sheets))
+    [problem] = caught.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("hardware", 2, "accelerators_per_rack")
+    if value > 0:
+        assert "more than a whole-number column holds" in problem.message
+
+
+def test_a_large_whole_number_that_fits_is_read_exactly(tmp_path):
+    sheets = valid_sheets()
+    set_cell(sheets, "hardware", 2, "accelerators_per_rack", 2.0**62)
+    plan = read_plan(write_book(tmp_path / "large.xlsx", sheets))
+    assert int(plan.hardware["accelerators_per_rack"].max()) == 2**62
