@@ -312,8 +312,6 @@ def _lines(
             what = f"workload {where} needs {amount:.0%} less demand"
             found.append((what, _too_early(data, where, t, labels), t))
             continue
-        if limit.name == "cloud_quota":
-            amount /= float(plan.settings.hours_per_period)
         value = float(getattr(data, limit.table)[where][limit.column])  # type: ignore[arg-type]
         found.append(
             (
