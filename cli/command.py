@@ -26,6 +26,7 @@ from rich.text import Text
 
 from optimizer import interrupts
 from optimizer.certify import CertificateError
+from optimizer.cli.pareto import pareto_info, print_frontier
 from optimizer.cli.summary import print_summary
 from optimizer.cli.terminal import Finite, SafeConsole
 from optimizer.cli.whatif import (
@@ -37,7 +38,7 @@ from optimizer.cli.whatif import (
     whatif_status,
 )
 from optimizer.errors import InputError, Problem
-from optimizer.inputs import read_plan
+from optimizer.inputs import CAP_WITHOUT_FIGURES, has_emission_figures, read_plan
 from optimizer.outputs import (
     OutputError,
     WriteError,
@@ -50,12 +51,13 @@ from optimizer.outputs import (
     recover,
     write_folder,
 )
+from optimizer.pareto import DEFAULT_POINTS, MAX_POINTS, frontier
 from optimizer.plan import Plan
 from optimizer.results import empty_tables
 from optimizer.robust import solve_robust
 from optimizer.run import Outcome, optimize
 from optimizer.safety import MAX_REGRET_SOLVES, MAX_SCENARIOS, machine_threads, regret_solves
-from optimizer.scenarios import BASE, Scenario, from_sheet, from_sweeps
+from optimizer.scenarios import BASE, Scenario, from_sheet, from_sweeps, tables_of
 from optimizer.scheduler import ClusterError
 from optimizer.solve import INFEASIBLE, NO_PLAN, Solved, SolverOptions
 from optimizer.template import write_template
@@ -241,6 +243,18 @@ def _inventory(plan: Plan) -> Table:
     help="With one --sweep: report where the plan changes between the swept values only "
     "(no bisection).",
 )
+@click.option(
+    "--pareto",
+    is_flag=True,
+    help="Solve the cost–carbon frontier: the cost-minimal and the carbon-minimal plans and "
+    "points between them (pareto.csv).",
+)
+@click.option(
+    "--pareto-points",
+    type=click.IntRange(min=2, max=MAX_POINTS),
+    metavar="N",
+    help=f"With --pareto: the number of points, both ends included [default: {DEFAULT_POINTS}].",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.version_option(package_name="capacity-optimizer")
@@ -263,6 +277,8 @@ def main(
     robust: bool,
     break_even_tolerance: float | None,
     no_break_even: bool,
+    pareto: bool,
+    pareto_points: int | None,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -284,6 +300,8 @@ def main(
         no_break_even,
         0 if no_regret else max_regret_solves,
         not no_regret,
+        pareto_points or DEFAULT_POINTS if pareto else None,
+        pareto_points is not None,
     )
     hook = sys.unraisablehook
     if not debug:  # e.g. openpyxl's "Exception ignored" when a full disk closes its file
@@ -399,6 +417,8 @@ def _run(
     source = Source(plan, digest)
     if whatif.robust:
         return _run_robust(source, loaded, options, scenarios, whatif.scheduler, out, quiet)
+    if whatif.pareto is not None:
+        return _run_pareto(source, loaded, options, whatif.pareto, whatif.scheduler, out, quiet)
     if scenarios:
         return _run_whatif(source, loaded, options, scenarios, whatif, out, quiet)
     outcome = optimize(loaded, options, write_model)
@@ -468,6 +488,8 @@ class WhatIfRequest:
     no_break_even: bool
     max_regret_solves: int
     regret: bool
+    pareto: int | None = None  # --pareto: the number of points
+    pareto_points: bool = False  # --pareto-points was given
 
     @property
     def bisection(self) -> float | None:
@@ -476,6 +498,20 @@ class WhatIfRequest:
             return None
         chosen = self.break_even_tolerance
         return DEFAULT_BREAK_EVEN if chosen is None else chosen
+
+    def _check_pareto(self, plan: Plan) -> None:
+        """--pareto alone, with a plan that states emissions; --pareto-points with it."""
+        if self.pareto_points and self.pareto is None:
+            raise _option_error("--pareto-points applies to --pareto; give both")
+        if self.pareto is None:
+            return
+        if self.all_scenarios or self.name or self.sweeps or self.robust:
+            raise _option_error(
+                "--pareto solves its own points; give it without --scenarios, --scenario, "
+                "--sweep or --robust"
+            )
+        if not has_emission_figures(tables_of(plan)):
+            raise _option_error("--pareto: " + CAP_WITHOUT_FIGURES.replace("a cap", "a frontier"))
 
     def _check_break_even(self) -> None:
         option = (
@@ -528,6 +564,7 @@ class WhatIfRequest:
         """The scenarios asked for (empty: a plain run of the base case). --robust alone
         means the base case and every scenario of the sheet."""
         self._check_break_even()
+        self._check_pareto(plan)
         if not (self.all_scenarios or self.name or self.sweeps or self.robust):
             return []
         sheet = from_sheet(plan)
@@ -592,6 +629,37 @@ def _run_whatif(
         INFEASIBLE: Exit.INFEASIBLE,
         NO_PLAN: Exit.NO_PLAN_IN_TIME,
     }.get(status, Exit.INTERNAL)
+
+
+def _run_pareto(
+    source: Source,
+    plan: Plan,
+    options: SolverOptions,
+    points: int,
+    scheduler: str | None,
+    out: Path,
+    quiet: bool,
+) -> Exit:
+    err, console = _err(), _out(quiet)
+    started = time.perf_counter()
+    with Bar(err, enabled=not quiet) as bar:
+        result = frontier(plan, points, options, scheduler, progress=bar)
+    seconds = time.perf_counter() - started
+    print_frontier(console, result, plan.settings.currency)
+    for run in result.runs:
+        for line in run.diagnosis:
+            say(err, f"no plan in {run.scenario.name}:", "red", f" {line}")
+        if run.error:
+            say(err, "warning:", "yellow", f" {run.scenario.name} failed: {run.error}")
+    cheapest = result.runs[0]
+    info = run_info(source, plan, options, None) | pareto_info(result, seconds, scheduler)
+    write_folder(out, result.tables, info)
+    console.print(f"wrote {out}/ ({seconds:.1f} s)")
+    if result.failed:
+        return Exit.PARTIAL
+    if cheapest.solved is None:
+        return Exit.INTERNAL
+    return _exit_for(cheapest.solved)
 
 
 def _run_robust(

@@ -7,7 +7,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from optimizer.cli import finance
 from optimizer.inputs import has_emission_figures
+from optimizer.notes import cash_notes
 from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
@@ -44,6 +46,16 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
         if not racks.empty:
             console.print(_racks_table(plan, racks, console.width))
         console.print(_workloads_table(plan, outcome.tables["assignments"]))
+        labels = plan.periods.set_index("period")["label"].to_dict()
+        for line in finance.moves_lines(outcome, labels):
+            console.print(Text(line))
+        per_workload = finance.workload_cost_table(
+            outcome.tables["workload_summary"], currency, _years(plan.settings.horizon_years)
+        )
+        if per_workload is not None:
+            console.print(per_workload)
+        for note in cash_notes(costs, currency):
+            console.print(Text(note, style="yellow"))
     gap = "" if solved.gap is None else f", gap {solved.gap:.2%}"
     style = "green" if solved.status == "optimal" else "yellow"
     console.print(

@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from optimizer.compare import FAILED, WhatIf
+from optimizer.compare import FAILED, ScenarioRun, WhatIf
 from optimizer.robust import Robust
 from optimizer.solve import INFEASIBLE, NO_PLAN
 
@@ -174,6 +174,21 @@ def whatif_status(whatif: WhatIf) -> str:
     return FAILED
 
 
+def run_record(run: ScenarioRun) -> dict[str, object]:
+    """What run.json says of one solve of a what-if or frontier run."""
+    return {
+        "status": run.status,
+        "objective_usd": run.objective,
+        "certificate": (
+            run.solved.certificate.as_dict()
+            if run.solved is not None and run.solved.certificate
+            else None
+        ),
+        "error": run.error,
+        "diagnosis": run.diagnosis,
+    }
+
+
 def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[str, object]:
     """What run.json adds for a scenario run."""
     return {
@@ -182,16 +197,8 @@ def whatif_info(whatif: WhatIf, seconds: float, scheduler: str | None) -> dict[s
                 "name": run.scenario.name,
                 "overrides": run.scenario.values,
                 "probability": run.scenario.probability,
-                "status": run.status,
-                "objective_usd": run.objective,
-                "certificate": (
-                    run.solved.certificate.as_dict()
-                    if run.solved is not None and run.solved.certificate
-                    else None
-                ),
-                "error": run.error,
-                "diagnosis": run.diagnosis,
             }
+            | run_record(run)
             for run in whatif.runs
         ],
         "least_regret": whatif.least_regret,

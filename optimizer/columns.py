@@ -36,6 +36,12 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("cloud_tco2e", "t CO2e", "emissions of cloud offers"),
         ("api_tco2e", "t CO2e", "emissions of token APIs"),
         ("edge_tco2e", "t CO2e", "emissions of edge devices"),
+        (
+            "moves",
+            "share of a workload's demand",
+            "work moved between locations from one period to the next: the sum of "
+            "assignments.csv's `moves` (1 = one workload's whole demand moved once)",
+        ),
     ),
     "costs": (
         ("scenario", "", "scenario name"),
@@ -76,6 +82,59 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("region", "", "its region (an edge device's is its workload's region)"),
         ("tco2e", "t CO2e", "emissions in the period"),
     ),
+    "workload_costs": (
+        ("scenario", "", "scenario name"),
+        ("workload", "", "workload id, or `(idle)` for capacity no workload holds"),
+        ("period", "", "period number, 0 at `start_date`"),
+        ("environment", "", "`onprem`, `cloud`, `api` or `edge`"),
+        ("category", "", "as in costs.csv"),
+        ("location", "", "the site, cloud offer, API or edge device type"),
+        (
+            "amount_usd",
+            "USD",
+            "the workload's part of costs.csv's entry (see the rule above); the parts of an "
+            "entry add up to it",
+        ),
+        ("discounted_usd", "USD, discounted", "`amount_usd` discounted to `start_date`"),
+    ),
+    "workload_emissions": (
+        ("scenario", "", "scenario name"),
+        ("workload", "", "workload id, or `(idle)`"),
+        ("period", "", "period number, 0 at `start_date`"),
+        ("environment", "", "`onprem`, `cloud`, `api` or `edge`"),
+        ("category", "", "as in emissions.csv"),
+        ("location", "", "the site, cloud offer, API or edge device type"),
+        ("tco2e", "t CO2e", "the workload's part of emissions.csv's entry, split like the costs"),
+    ),
+    "workload_summary": (
+        ("scenario", "", "scenario name"),
+        ("workload", "", "workload id, or `(idle)` (the idle capacity's cost, last)"),
+        ("kind", "", "`inference` or `training` (blank for `(idle)`)"),
+        ("cost_usd", "USD", "the workload's cost over the horizon: its workload_costs.csv rows"),
+        ("discounted_usd", "USD, discounted", "the same, discounted to `start_date`"),
+        ("tco2e", "t CO2e", "its emissions over the horizon: its workload_emissions.csv rows"),
+        (
+            "volume",
+            "`volume_unit`",
+            "what it gets over the horizon: million tokens (inference), or H100-hours "
+            "(training: its demand of H100-hours a month times the months)",
+        ),
+        ("volume_unit", "", "`million tokens` or `H100-hours`"),
+        ("unit_cost_usd", "USD per `volume_unit`", "`cost_usd` / `volume` (undiscounted)"),
+        (
+            "alternative",
+            "",
+            "the cheapest API or on-demand or spot cloud offer the workload may use, at list "
+            "price (`api ID` or `cloud ID`); blank when none is allowed",
+        ),
+        (
+            "alternative_unit_cost_usd",
+            "USD per `volume_unit`",
+            "its price per unit: an API's `price_usd_per_mtok`; a cloud offer's price times "
+            "the accelerator-hours held per unit (`peak_factor` and throughput included; "
+            "1 / `training_speed` per H100-hour); no quota, no carbon price",
+        ),
+    ),
     "racks": (
         ("scenario", "", "scenario name"),
         ("site", "", "site id"),
@@ -112,6 +171,13 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
             "blank for APIs",
         ),
         ("rack_type", "", "for on-prem, the rack type; blank otherwise"),
+        (
+            "moves",
+            "fraction",
+            "share of the workload's demand that moved here (the location: a site with all "
+            "its rack types) from elsewhere since the previous period; 0 in the workload's "
+            "first period (on the first of a site's rack-type rows)",
+        ),
     ),
     "sites": (
         ("scenario", "", "scenario name"),
@@ -177,6 +243,31 @@ OUTPUT_COLUMNS: dict[str, tuple[Column, ...]] = {
         ("objective_below_usd", "USD, discounted", "the optimum at value_below"),
         ("objective_above_usd", "USD, discounted", "the optimum at value_above"),
     ),
+    "pareto": (
+        (
+            "point",
+            "",
+            "the point's name, its scenario in the other files: `point-1` the cost-minimal plan, "
+            "then ever fewer emissions, to `point-N` the carbon-minimal plan",
+        ),
+        ("tco2e", "t CO2e", "the plan's emissions over the horizon (summary.csv's `tco2e`)"),
+        ("objective_usd", "USD, discounted", "the plan's cost: the objective the frontier trades"),
+        ("total_cost_usd", "USD", "the plan's cost undiscounted (summary.csv's `total_cost_usd`)"),
+        (
+            "abatement_usd_per_t",
+            "USD (discounted) per t CO2e",
+            "the marginal abatement cost from the point before: its extra `objective_usd` over "
+            "the tonnes it avoids; blank for point-1 and where the two emit the same",
+        ),
+        (
+            "epsilon_tco2e",
+            "t CO2e",
+            "the bound on emissions over the horizon the point was solved under: blank for "
+            "point-1, the least any plan emits (within a millionth) for point-N, evenly spaced "
+            "between them for the rest",
+        ),
+        ("status", "", "as in summary.csv"),
+    ),
 }
 
 # Columns summary.csv adds for scenario runs, after its own.
@@ -224,6 +315,10 @@ COLUMN_TYPES: dict[str, str] = {
             "operated_under",
             "parameter",
             "decision",
+            "kind",
+            "volume_unit",
+            "alternative",
+            "point",
         ),
         "text",
     ),

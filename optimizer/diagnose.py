@@ -225,15 +225,17 @@ def elastic(
     """
     m = compiled.rows[0][0].model() if compiled.rows else None
     by_component = {} if m is None else _by_component(m, (DEMAND, *LIMITS))
-    amounts, status = _relax(compiled, by_component, options)
-    if amounts is None:
+    amounts, at, status = _relax(compiled, by_component, options)
+    if amounts is None or at is None:
         return [], status
-    lines = _lines(compiled, by_component, plan, data, amounts, "")
+    lines = _lines(compiled, by_component, plan, data, (amounts, at), "")
     if any(by_component[compiled.rows[i][0].parent_component()] is DEMAND for i in amounts):
         limits_only = {c: limit for c, limit in by_component.items() if limit is not DEMAND}
-        more, _ = _relax(compiled, limits_only, options) if limits_only else (None, "")
-        if more:
-            lines += _lines(compiled, by_component, plan, data, more, "or, serving all demand: ")
+        more, at_more, _ = _relax(compiled, limits_only, options) if limits_only else (None,) * 3
+        if more and at_more is not None:
+            lines += _lines(
+                compiled, by_component, plan, data, (more, at_more), "or, serving all demand: "
+            )
     return lines, status
 
 
@@ -243,9 +245,10 @@ def _by_component(m: pyo.ConcreteModel, limits: tuple[Limit, ...]) -> dict[objec
 
 def _relax(
     compiled: Compiled, by_component: dict[object, Limit], options: SolverOptions
-) -> tuple[dict[int, float] | None, str]:
+) -> tuple[dict[int, float] | None, np.ndarray | None, str]:
     """Solve with the rows of ``by_component`` allowed to give at a price relative to their
-    size (a share of demand, a share of the limit); row -> amount given, or None."""
+    size (a share of demand, a share of the limit): row -> amount given and the relaxed
+    plan's values of the model's columns, or None, None."""
     lp = compiled.highs.getLp()
     n = lp.num_col_
     slack_rows, weights, signs = [], [], []
@@ -284,9 +287,10 @@ def _relax(
     )
     solved, values, _ = run_highs(h, relaxed, 0.0, time.perf_counter())
     if values is None:
-        return None, solved.status
+        return None, None, solved.status
     given = {i: float(values[n + j]) for j, i in enumerate(slack_rows)}
-    return {i: amount for i, amount in given.items() if amount > TOLERANCE}, solved.status
+    amounts = {i: amount for i, amount in given.items() if amount > TOLERANCE}
+    return amounts, values[:n], solved.status
 
 
 def _lines(
@@ -294,10 +298,12 @@ def _lines(
     by_component: dict[object, Limit],
     plan: Plan,
     data: ModelData,
-    amounts: dict[int, float],
+    relaxation: tuple[dict[int, float], np.ndarray],
     prefix: str,
 ) -> list[str]:
-    """The relaxations in words, one line per change and run of periods."""
+    """The relaxations in words, one line per change and run of periods (``relaxation``:
+    row -> amount given, and the relaxed plan's values of the columns)."""
+    amounts, at = relaxation
     labels = plan.periods.set_index("period")["label"].to_dict()
     found: list[tuple[str, str, int]] = []  # what, why, period
     capped: list[str] = []
@@ -305,7 +311,8 @@ def _lines(
         con = compiled.rows[i][0]
         limit = by_component[con.parent_component()]
         if limit is CARBON_CAP:
-            capped.append(prefix + _cap_line(plan, data, con.index(), amount))
+            relaxed = (con.parent_block(), compiled, at)
+            capped.append(prefix + _cap_line(plan, data, con.index(), amount, relaxed))
             continue
         where, t = con.index()[0], con.index()[1]
         if limit is DEMAND:
@@ -324,16 +331,49 @@ def _lines(
     return _in_periods(found, labels) + capped
 
 
-def _cap_line(plan: Plan, d: ModelData, year: int, tonnes: float) -> str:
-    """'the cap needs N t more a year in 2028', per year of emissions over the cap."""
+def _cap_line(
+    plan: Plan,
+    d: ModelData,
+    year: int,
+    tonnes: float,
+    relaxed: tuple[pyo.Block, Compiled, np.ndarray],
+) -> str:
+    """'the cap needs N t more a year in 2028', per year of emissions over the cap, and
+    what emits most that year in the relaxed plan (``relaxed``: the cap's model, the model
+    compiled, and the elastic solve's values of its columns)."""
     periods = d.years()[year]
     share = min(1.0, len(periods) * d.years_per_period)
     first = plan.periods.set_index("period").loc[periods[0], "period_start"]
     when = str(first.year) if (first.month, first.day) == (1, 1) else f"the year from {first}"
+    cap = float(d.max_tco2e_per_year)  # type: ignore[arg-type]
+    sources = _cap_sources(*relaxed, set(periods))
     return (
         f"the cap needs {_fmt(tonnes / share)} {CARBON_CAP.more} in {when} "
-        f"(max_tco2e_per_year {_fmt(float(d.max_tco2e_per_year))}, a plan emits at least "  # type: ignore[arg-type]
-        f"{_fmt(float(d.max_tco2e_per_year) + tonnes / share)} t that year)"  # type: ignore[arg-type]
+        f"(max_tco2e_per_year {_fmt(cap)}, a plan emits at least "
+        f"{_fmt(cap + tonnes / share)} t that year); the smallest change that gives a plan is "
+        f"max_tco2e_per_year {_fmt(cap + tonnes / share)}, or cleaner options for what emits "
+        f"most that year in that plan: {sources}"
+    )
+
+
+EMITTER = {"onprem": "site", "cloud": "cloud offer", "api": "API", "edge": "edge device"}
+
+
+def _cap_sources(m: pyo.Block, compiled: Compiled, values: np.ndarray, periods: set[int]) -> str:
+    """The three largest emitters of model ``m`` in ``periods`` at the plan ``values`` (by
+    column of ``compiled``): 'site dallas-1 (energy) 5,000 t, ...'."""
+    for var, x in zip(compiled.columns, values.tolist(), strict=True):
+        var.set_value(x, skip_validation=True)
+    totals: dict[tuple[str, str, str], float] = {}
+    for key in m.EMISSIONS:
+        if key[0] in periods:
+            where = (key[1], key[3], key[2])
+            totals[where] = totals.get(where, 0.0) + float(pyo.value(m.emission[key]))
+    top = sorted(totals.items(), key=lambda item: -item[1])[:3]
+    return ", ".join(
+        f"{EMITTER.get(env, env)} {location} ({category}) {_fmt(t)} t"
+        for (env, location, category), t in top
+        if t > TOLERANCE
     )
 
 

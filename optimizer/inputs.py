@@ -22,6 +22,8 @@ from .schema import (
     DEFAULT_KW_PER_ACCELERATOR,
     DEMAND_UNITS,
     REQUESTS_PER_DAY,
+    RESIDUAL_VALUES,
+    SETTING_PARAMETERS,
     SETTINGS_BY_KEY,
     SHEETS,
     SHEETS_BY_NAME,
@@ -641,7 +643,30 @@ SCENARIO_TARGETS: dict[str, tuple[str, ...]] = {
     "power_capacity_multiplier": ("site", "region"),
     "carbon_price_usd_per_t": ("region",),
     "max_tco2e_per_year": (),  # the whole plan: * only
+    **dict.fromkeys(SETTING_PARAMETERS, ()),
 }
+
+
+def value_problem(parameter: str, value: float) -> str | None:
+    """Why a scenario value cannot be used for a setting parameter (the setting's own
+    range, from the schema), or None."""
+    if parameter == "residual_value":
+        return (
+            None
+            if value in RESIDUAL_VALUES
+            else "residual_value takes 0 (none) or 1 (straight_line)"
+        )
+    if parameter not in SETTING_PARAMETERS:
+        return None
+    column = SETTINGS_BY_KEY[parameter]
+    low, high = column.minimum or 0.0, column.maximum
+    if (
+        value < low
+        or (column.exclusive_minimum and value <= low)
+        or (high is not None and value > high)
+    ):
+        return f"{parameter} {value:g} is out of range: {column.expectation()}"
+    return None
 
 
 def _target_kinds(tables: dict[str, pd.DataFrame], parameter: str) -> dict[str, set[str]]:
@@ -811,6 +836,8 @@ def _check_scenarios(tables: dict[str, pd.DataFrame], found: _Findings) -> None:
         kind, problem = resolve_target(tables, row.parameter, row.target)
         if problem:
             found.error("scenarios", where, "target", problem)
+        if problem := value_problem(row.parameter, row.value):
+            found.error("scenarios", where, "value", problem)
         kinds.append(kind)
     s["target_kind"] = kinds
     given = {name: p for name, (p, _) in probability.items()}

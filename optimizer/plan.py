@@ -39,6 +39,7 @@ class Settings:
     mip_gap: float = _default("mip_gap")
     time_limit_s: float = _default("time_limit_s")
     threads: int = _default("threads")
+    stable_placement: bool = _default("stable_placement")
     carbon_price_usd_per_t: float = _default("carbon_price_usd_per_t")
     max_tco2e_per_year: float | None = _default("max_tco2e_per_year")
 

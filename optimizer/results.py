@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from optimizer.columns import names
 from optimizer.models import CATEGORIES, ModelData
+from optimizer.models.constraints.stability import moves_at
 from optimizer.plan import Plan
 from optimizer.solve import Solved
 
@@ -155,7 +156,20 @@ def assignments(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.
         add(w, t, "api", a, d.api_offer[a]["region"], var.value, None)
     for (w, e, t), var in m.edge.items():
         add(w, t, "edge", e, d.workload[w]["user_region"], var.value, d.device[e]["accelerator"])
-    frame = pd.DataFrame(rows, columns=ASSIGNMENTS_COLUMNS)
+    frame = pd.DataFrame(rows, columns=ASSIGNMENTS_COLUMNS[:-1])
+    gained = {
+        (w, t, env, loc): change
+        for (w, t), by_place in moves_at(m, d).items()
+        for (env, loc), change in by_place.items()
+        if change > 0
+    }
+    keys = list(
+        zip(
+            frame["workload"], frame["period"], frame["environment"], frame["location"], strict=True
+        )
+    )
+    first = ~frame[["workload", "period", "environment", "location"]].duplicated()
+    frame["moves"] = [gained.get(k, 0.0) if f else 0.0 for k, f in zip(keys, first, strict=True)]
     order = {w: i for i, w in enumerate(d.workload)}
     return frame.sort_values(
         ["workload", "period", "environment", "location"],
@@ -211,6 +225,7 @@ def summary(
     emissions_table: pd.DataFrame,
     solved: Solved,
     scenario: str = "base",
+    moves: float | None = None,
 ) -> pd.DataFrame:
     """One row per scenario: status, discounted objective, undiscounted total and by
     environment (USD), the solver's relative gap and seconds, then emissions in total and
@@ -233,6 +248,7 @@ def summary(
             f"{env}_tco2e": float(co2_by_env.get(env, 0.0)) if solved.has_plan else None
             for env in ENVIRONMENTS
         },
+        "moves": moves if solved.has_plan else None,
     }
     return pd.DataFrame([row], columns=SUMMARY_COLUMNS)
 
@@ -241,6 +257,9 @@ COLUMNS = {
     "summary": SUMMARY_COLUMNS,
     "costs": COSTS_COLUMNS,
     "emissions": EMISSIONS_COLUMNS,
+    "workload_costs": names("workload_costs"),
+    "workload_emissions": names("workload_emissions"),
+    "workload_summary": names("workload_summary"),
     "racks": RACKS_COLUMNS,
     "assignments": ASSIGNMENTS_COLUMNS,
     "sites": SITES_COLUMNS,

@@ -22,6 +22,7 @@ from optimizer.models import build_data, build_model
 from optimizer.models.stages import FIRST_STAGE, FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import power_shadow_prices
+from optimizer.run import tables as tables_of_run
 from optimizer.scenarios import BASE, Scenario, apply
 from optimizer.solve import INFEASIBLE, Solved, SolverOptions, solve
 from optimizer.whatif import cluster, run_tasks
@@ -157,13 +158,10 @@ def solve_robust(
             solved.handoff_seconds,
             solved.warnings,
         )
-        emission = results.emissions(block, name)
-        tables["summary"].append(results.summary(cost, emission, one, name))
-        tables["costs"].append(cost)
-        tables["emissions"].append(emission)
-        tables["racks"].append(results.racks(plans[name], block, name))
-        tables["assignments"].append(results.assignments(plans[name], block, name))
-        tables["sites"].append(results.sites(plans[name], block, shadow.get(name, {}), name))
+        for table, frame in tables_of_run(
+            plans[name], block, one, shadow.get(name, {}), name, cost
+        ).items():
+            tables[table].append(frame)
     out.tables = {k: pd.concat(v, ignore_index=True) for k, v in tables.items()}
     out.tables["summary"]["probability"] = out.tables["summary"]["scenario"].map(p)
     out.plan = first_stage(m.scenario[next(iter(plans))])

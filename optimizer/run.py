@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer import results
+from optimizer import attribution, results
 from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
+from optimizer.models.constraints.carbon import add_carbon_budget
 from optimizer.models.objective import replace_objective
 from optimizer.models.stages import FirstStage, fix_first_stage
 from optimizer.plan import Plan
@@ -31,6 +32,7 @@ from optimizer.solve import (
     solve,
     with_objective,
 )
+from optimizer.stable import Stable, stabilise
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Outcome:
     diagnosis: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     model: pyo.ConcreteModel | None = None
+    stable: Stable | None = None  # the stable-placement pass, when it ran
 
 
 def _precheck_failure(why: str = "no allowed option (found before solving)") -> Solved:
@@ -63,12 +66,14 @@ def optimize(
     write_model: Path | None = None,
     scenario: str = "base",
     fixed: FirstStage | None = None,
+    budget: float | None = None,
 ) -> Outcome:
     """Solve ``plan``; explain why when there is no plan.
 
     With ``fixed``, the first-stage decisions (sites, racks, reserved commitments)
     are held at those values and only the operations are chosen; no diagnosis is
-    made then.
+    made then. With ``budget``, the plan's emissions over the horizon are at most
+    that many t CO2e (a point of the cost–carbon frontier, optimizer/pareto.py).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -79,6 +84,8 @@ def optimize(
         return Outcome(solved=_precheck_failure(), diagnosis=reasons, timings=timings)
     t0 = time.perf_counter()
     m = build_model(plan, data)
+    if budget is not None:
+        add_carbon_budget(m, budget)
     timings["build_seconds"] = time.perf_counter() - t0
     if fixed is not None and not fix_first_stage(m, fixed):
         return Outcome(
@@ -116,6 +123,14 @@ def _finish(
     ledger = float(cost_table["discounted_usd"].sum())
     outcome.solved = certified(compiled, outcome.solved, values, ledger, options.mip_gap)
     outcome.timings["certificate_seconds"] = outcome.solved.certificate.seconds
+    if plan.settings.stable_placement:
+        outcome.solved, values, outcome.stable = stabilise(
+            plan, m, compiled, outcome.solved, values, options
+        )
+        outcome.timings["stable_seconds"] = outcome.stable.seconds
+        if outcome.stable.taken:
+            cost_table = results.costs(plan, m, scenario)
+    t0 = time.perf_counter()
     shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
     outcome.tables = tables(plan, m, outcome.solved, shadow, scenario, cost_table)
     outcome.timings["results_seconds"] = time.perf_counter() - t0
@@ -211,11 +226,18 @@ def tables(
     """Every output table of a solved run (``shadow``: power shadow prices by site, period;
     ``cost_table``: its costs)."""
     emission_table = results.emissions(m, scenario)
+    by_workload = attribution.workload_costs(m, scenario)
+    emitted_by = attribution.workload_emissions(m, scenario)
+    placed = results.assignments(plan, m, scenario)
+    moves = float(placed["moves"].sum())
     return {
-        "summary": results.summary(cost_table, emission_table, solved, scenario),
+        "summary": results.summary(cost_table, emission_table, solved, scenario, moves),
         "costs": cost_table,
         "emissions": emission_table,
+        "workload_costs": by_workload,
+        "workload_emissions": emitted_by,
+        "workload_summary": attribution.workload_summary(m, by_workload, emitted_by, scenario),
         "racks": results.racks(plan, m, scenario),
-        "assignments": results.assignments(plan, m, scenario),
+        "assignments": placed,
         "sites": results.sites(plan, m, shadow, scenario),
     }

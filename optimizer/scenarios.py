@@ -7,7 +7,8 @@ Targets follow SPEC.md: a region covers its sites (even those with a price of
 their own) and its edge devices; demand targets a workload or its user region;
 cloud and API prices a provider or a region; power capacity a site or region;
 the carbon price a region (the price of everything emitted there) or all; the
-cap on emissions the whole plan.
+cap on emissions and the settings discount_rate, residual_value (0 none, 1
+straight_line) and max_utilization the whole plan.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimizer.errors import InputError, Problem
-from optimizer.inputs import SCENARIO_TARGETS, resolve_target
+from optimizer.inputs import SCENARIO_TARGETS, resolve_target, value_problem
 from optimizer.plan import Plan
 from optimizer.safety import MAX_SCENARIOS
-from optimizer.schema import SCENARIO_PARAMETERS
+from optimizer.schema import RESIDUAL_VALUES, SCENARIO_PARAMETERS
 
 BASE = "base"
 
@@ -67,9 +68,11 @@ class Scenario:
 
     @property
     def prices_only(self) -> bool:
-        """True when only prices change (the model's structure is the base case's)."""
+        """True when only the costs change (the model's structure is the base case's):
+        prices, the discount rate and the residual value reach the objective alone."""
         return all(
             o.parameter.endswith(("price_multiplier", "usd_per_kwh", "usd_per_t"))
+            or o.parameter in ("discount_rate", "residual_value")
             for o in self.overrides
         )
 
@@ -128,6 +131,9 @@ def parse_sweep(plan: Plan, text: str) -> list[Override]:
         raise bad("the values must be finite numbers >= 0")
     if len(numbers) > 1000:
         raise bad(f"{len(numbers)} values; at most 1,000 a sweep")
+    problems = [p for v in numbers if (p := value_problem(parameter, v))]
+    if problems:
+        raise bad(problems[0])
     return [Override(parameter, target, kind or "*", v) for v in numbers]
 
 
@@ -193,6 +199,10 @@ def apply(plan: Plan, scenario: Scenario) -> Plan:
             regions.loc[_match(regions, {"region": "region"}, o), o.parameter] = o.value
         elif o.parameter == "max_tco2e_per_year":
             settings = dataclasses.replace(settings, max_tco2e_per_year=o.value)
+        elif o.parameter == "residual_value":
+            settings = dataclasses.replace(settings, residual_value=RESIDUAL_VALUES[o.value])
+        elif o.parameter in ("discount_rate", "max_utilization"):
+            settings = dataclasses.replace(settings, **{o.parameter: o.value})
     return dataclasses.replace(
         plan,
         settings=settings,

@@ -204,6 +204,13 @@ SETTINGS: tuple[Column, ...] = (
         default=0,
         minimum=0.0,
     ),
+    _yes_no(
+        "stable_placement",
+        "Among plans within mip_gap of the proven optimum, take one that moves the least "
+        "work between locations from one period to the next (no: the solver's first "
+        "cost-optimal plan).",
+        default=True,
+    ),
     _nonneg(
         "carbon_price_usd_per_t",
         "Price of emissions, added to the cost as category carbon (0: emissions are "
@@ -255,7 +262,14 @@ SCENARIO_PARAMETERS = (
     "power_capacity_multiplier",
     "carbon_price_usd_per_t",
     "max_tco2e_per_year",
+    "discount_rate",
+    "residual_value",
+    "max_utilization",
 )
+# Settings a scenario may set, for the whole plan (target *); residual_value takes 0 (none)
+# or 1 (straight_line) there, the others the setting's own value.
+SETTING_PARAMETERS = ("discount_rate", "residual_value", "max_utilization")
+RESIDUAL_VALUES = {0.0: "none", 1.0: "straight_line"}
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -910,9 +924,10 @@ SHEETS: tuple[Sheet, ...] = (
             ),
             _nonneg(
                 "value",
-                "The multiplier, the power price in USD/kWh, the carbon price in USD/t CO2e or "
-                "the cap in t CO2e a year.",
-                "ratio, USD/kWh, USD/t CO2e or t CO2e/year",
+                "The multiplier, the power price in USD/kWh, the carbon price in USD/t CO2e, "
+                "the cap in t CO2e a year, or a setting: discount_rate (fraction a year), "
+                "max_utilization (fraction), residual_value (0 none, 1 straight_line).",
+                "ratio, USD/kWh, USD/t CO2e, t CO2e/year or the setting's unit",
                 required=True,
                 example=2.0,
             ),
@@ -944,9 +959,11 @@ __all__ = [
     "HOURS_PER_YEAR",
     "MONTHS_PER_PERIOD",
     "REQUESTS_PER_DAY",
+    "RESIDUAL_VALUES",
     "SCENARIO_PARAMETERS",
     "SETTINGS",
     "SETTINGS_BY_KEY",
+    "SETTING_PARAMETERS",
     "SHEETS",
     "SHEETS_BY_NAME",
     "Column",

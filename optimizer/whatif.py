@@ -21,6 +21,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from optimizer import interrupts
 from optimizer.compare import (
@@ -149,14 +150,19 @@ def quiet_logs(name: str) -> Iterator[None]:
             logger.setLevel(level)
 
 
+Task = Callable[[Plan, Scenario, SolverOptions, Any], ScenarioRun]
+
+
 def run_tasks(
     client: object,
     plan: Plan,
-    jobs: Sequence[tuple[Scenario, FirstStage | None]],
+    jobs: Sequence[tuple[Scenario, Any]],
     options: SolverOptions,
     progress: Progress | None = None,
+    task: Task = solve_scenario,
 ) -> list[ScenarioRun]:
-    """Solve every (scenario, fixed plan) job on the cluster; results in job order."""
+    """Solve every (scenario, extra) job on the cluster as ``task(plan, scenario, options,
+    extra)`` (by default a scenario under a fixed plan or none); results in job order."""
     from distributed import wait
 
     try:
@@ -165,9 +171,9 @@ def run_tasks(
         raise ClusterError(f"the cluster was lost while sending it the plan: {exc}") from None
     futures = [
         client.submit(  # type: ignore[attr-defined]
-            solve_scenario, shared, scenario, options, fixed, retries=1, pure=False
+            task, shared, scenario, options, extra, retries=1, pure=False
         )
-        for scenario, fixed in jobs
+        for scenario, extra in jobs
     ]
     index = {f.key: i for i, f in enumerate(futures)}
     out: list[ScenarioRun | None] = [None] * len(futures)
@@ -240,6 +246,13 @@ def _describe(exc: BaseException) -> str:
 StageProgress = Callable[[str, int, int, int, int], None]
 
 
+def staged(progress: StageProgress | None, name: str, total: int) -> Progress | None:
+    """``progress`` for one stage of ``total`` solves (None without one)."""
+    if progress is None:
+        return None
+    return lambda done, running, failed: progress(name, total, done, running, failed)
+
+
 def run_scenarios(
     plan: Plan,
     scenarios: list[Scenario],
@@ -261,9 +274,7 @@ def run_scenarios(
     """
 
     def stage(name: str, total: int) -> Progress | None:
-        if progress is None:
-            return None
-        return lambda done, running, failed: progress(name, total, done, running, failed)
+        return staged(progress, name, total)
 
     distinct: dict[tuple[object, ...], Scenario] = {}
     for s in scenarios:
@@ -346,6 +357,8 @@ def bisect(
     is neither end's holds a change on each side; both are followed."""
     points = swept_points(runs, parameter)
     template = next(o for r in runs for o in r.scenario.overrides if o.label == parameter)
+    if template.parameter == "residual_value":  # 0 or 1: nothing lies between to probe
+        tolerance = None
     work = [
         (v0, a, v1, b, (v1 - v0) * (tolerance or 0.0))
         for (v0, a), (v1, b) in itertools.pairwise(points)

@@ -40,6 +40,9 @@ def test_solve_writes_every_table(tmp_path):
         "run.json",
         "sites.csv",
         "summary.csv",
+        "workload_costs.csv",
+        "workload_emissions.csv",
+        "workload_summary.csv",
     ]
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     costs = pd.read_csv(out / "costs.csv", encoding="utf-8-sig")
@@ -52,6 +55,9 @@ def test_solve_writes_every_table(tmp_path):
     assert len(info["input"]["sha256"]) == 64
     assert "Total cost over 3 years" in result.output
     assert "solver: optimal" in result.output
+    assert "Cost per workload over 3 years" in result.output
+    by_workload = pd.read_csv(out / "workload_costs.csv", encoding="utf-8-sig")
+    assert by_workload["amount_usd"].sum() == pytest.approx(costs["amount_usd"].sum(), abs=0.005)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

@@ -82,6 +82,32 @@ def test_costs_sum_to_the_objective(solved):
         assert summary.loc[0, f"{env}_usd"] == pytest.approx(by_env.get(env, 0.0), abs=0.01)
 
 
+def test_workload_costs_sum_to_the_costs_to_the_cent(solved):
+    _, outcome = solved
+    t = outcome.tables
+    for column in ("amount_usd", "discounted_usd"):
+        assert t["workload_costs"][column].sum() == pytest.approx(
+            t["costs"][column].sum(), abs=0.01
+        )
+    by_key = ["period", "environment", "category", "location"]
+    split = t["workload_costs"].groupby(by_key)["amount_usd"].sum()
+    whole = t["costs"].groupby(by_key)["amount_usd"].sum()
+    assert (split - whole).abs().max() < 0.005
+    assert t["workload_emissions"]["tco2e"].sum() == pytest.approx(t["emissions"]["tco2e"].sum())
+    summary = t["workload_summary"]
+    assert summary["cost_usd"].sum() == pytest.approx(t["costs"]["amount_usd"].sum(), abs=0.01)
+
+
+def test_stable_placement_moves_less_within_the_gap(solved):
+    plan, outcome = solved
+    stable = outcome.stable
+    assert stable is not None and outcome.solved.certificate.holds
+    if stable.moves_before > 0:
+        assert stable.taken and stable.moves_after < stable.moves_before
+    assert outcome.tables["summary"]["moves"].iloc[0] == pytest.approx(stable.moves_after)
+    assert outcome.solved.gap <= plan.settings.mip_gap + 1e-6
+
+
 def test_every_workload_demand_is_met(solved):
     plan, outcome = solved
     data = build_data(plan)

@@ -209,6 +209,9 @@ def test_workbook_has_every_table_then_charts_columns_and_run(plain: Written, sw
         "assignments",
         "sites",
         "emissions",
+        "workload_costs",
+        "workload_emissions",
+        "workload_summary",
         "chart_data",
         "columns",
         "run",
@@ -502,6 +505,17 @@ def test_chromium_renders_each_page_offline(runs: list[Written], tmp_path: Path)
             assert SCRIPT_ID in page["text"] and page["svgs"] >= 4
         if run is runs[2]:
             assert "Why there is no plan" in page["text"]
+
+
+def test_page_shows_each_workloads_cost_and_its_alternative(plain: Written):
+    page = plain.page
+    assert "What each workload costs" in page
+    summary = plain.tables["workload_summary"]
+    chat = summary[summary["workload"] == SCRIPT_ID].iloc[0]
+    # the valid plan's chat (a script id here) may use the EU API at 2.50 USD a million tokens
+    assert chat["alternative"] == "api tok"
+    assert chat["alternative_unit_cost_usd"] == pytest.approx(2.5)
+    assert "api tok" in page and "2.500" in page
 
 
 # --- the CSVs' column types ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from optimizer.models.constraints.edge import add_edge_capacity
 from optimizer.models.constraints.racks import add_rack_capacity
 from optimizer.models.constraints.readiness import add_share_ready
 from optimizer.models.constraints.sites import add_site_limits
+from optimizer.models.constraints.stability import add_stability, remove_stability
 
 __all__ = [
     "add_api_limits",
@@ -19,4 +20,6 @@ __all__ = [
     "add_rack_capacity",
     "add_share_ready",
     "add_site_limits",
+    "add_stability",
+    "remove_stability",
 ]

@@ -1,8 +1,8 @@
-"""The cap on emissions a year."""
+"""The cap on emissions a year, and the frontier's budget on emissions over the horizon."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 
 import pyomo.environ as pyo
 
@@ -21,6 +21,14 @@ def cap_per_year(d: ModelData) -> dict[int, float]:
     }
 
 
+def emitted(m: pyo.ConcreteModel, periods: Iterable[int] | None = None) -> object:
+    """Σ emission[t, ·] over ``periods`` (None: the whole horizon), in t CO2e."""
+    chosen = None if periods is None else set(periods)
+    return pyo.quicksum(
+        m.emission[key] for key in m.EMISSIONS if chosen is None or key[0] in chosen
+    )
+
+
 def add_carbon_cap(m: pyo.ConcreteModel, d: ModelData) -> None:
     """carbon_cap[y]:  Σ_{t in year y} Σ emission[t, ·]  ≤  max_tco2e_per_year · share[y]
 
@@ -30,12 +38,16 @@ def add_carbon_cap(m: pyo.ConcreteModel, d: ModelData) -> None:
     caps = cap_per_year(d)
     if not caps:
         return
-    by_period: dict[int, list[object]] = defaultdict(list)
-    for key in m.EMISSIONS:
-        by_period[key[0]].append(m.emission[key])
     years = d.years()
     m.CAP_YEARS = pyo.Set(initialize=list(caps), ordered=True)
     m.carbon_cap = pyo.Constraint(
-        m.CAP_YEARS,
-        rule=lambda m, y: at_most(pyo.quicksum(e for t in years[y] for e in by_period[t]), caps[y]),
+        m.CAP_YEARS, rule=lambda m, y: at_most(emitted(m, years[y]), caps[y])
     )
+
+
+def add_carbon_budget(m: pyo.ConcreteModel, tonnes: float) -> None:
+    """carbon_budget:  Σ_t Σ emission[t, ·]  ≤  ε
+
+    the frontier's epsilon-constraint (optimizer/pareto.py): the plan's emissions over
+    the whole horizon at most ``tonnes``. Only in a frontier's solves."""
+    m.carbon_budget = pyo.Constraint(rule=lambda m: at_most(emitted(m), tonnes))

@@ -18,9 +18,9 @@ from markupsafe import Markup
 
 from optimizer.results import ENVIRONMENTS
 
-from . import page_scenarios
+from . import page_finance, page_frontier, page_scenarios
 from .svg import bar_chart
-from .values import badge, money, number, text
+from .values import badge, money, number, text, tonnes
 from .view import ENV_COLOR, ENV_LABEL, SITE_CAPS, View, cash, category_colors, ordered
 
 Context = dict[str, object]
@@ -55,9 +55,11 @@ def render_page(view: View) -> str:
         meta=_meta(view),
         headline=_headline(view),
         diagnosis=_diagnosis(view),
+        frontier=page_frontier.frontier(view),
         costs=_costs(view) if view.has_plan else None,
         sites=_sites(view) if view.has_plan else None,
         workloads=_workloads(view) if view.has_plan else None,
+        finance=page_finance.finance(view) if view.has_plan else None,
         scenarios=page_scenarios.scenarios(view) if view.multi else None,
         run=_run(view),
     )
@@ -110,7 +112,30 @@ def _headline(view: View) -> Context | None:
             value = number(row.get(f"{env}_usd"))
             sub = f"{cur} {_share_of_cash(value, total)}".strip()
             cards.append(_card(ENV_LABEL[env], value, sub, color=ENV_COLOR[env]))
-    return {"cards": cards, "focus": view.focus if view.multi else None}
+    return {
+        "cards": cards,
+        "emissions": _emission_cards(view) if view.has_plan else [],
+        "focus": view.focus if view.multi else None,
+    }
+
+
+def _emission_cards(view: View) -> list[Context]:
+    """The focus scenario's emissions over the horizon: in all and by environment."""
+    row = view.summary_row
+    total = number(row.get("tco2e"))
+    if total is None:
+        return []
+    counted = not view.rows("emissions", view.focus).empty
+    sub = "t CO2e" if counted else "t CO2e: the workbook gives no emission figures"
+    cards = [_card("Emissions", None, sub) | {"value": tonnes(total)}]
+    for env in ENVIRONMENTS:
+        value = number(row.get(f"{env}_tco2e"))
+        share = f" ({value / total:.0%})" if value and total else ""
+        cards.append(
+            _card(ENV_LABEL[env], None, f"t CO2e{share}", color=ENV_COLOR[env])
+            | {"value": tonnes(value)}
+        )
+    return cards
 
 
 def _card(

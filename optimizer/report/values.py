@@ -64,6 +64,15 @@ def money(value: object) -> str:
     return f"{x:,.0f}" if abs(x) >= 0.5 else "0"
 
 
+def tonnes(value: object) -> str:
+    """Tonnes of CO2e: whole tonnes with thousands separators from 10 t, two decimals
+    below; '–' for none."""
+    x = number(value)
+    if x is None:
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 10 or x == 0 else f"{x:,.2f}"
+
+
 def plain(value: object) -> str:
     """A number as short as it is exact enough (override values, shares)."""
     x = number(value)

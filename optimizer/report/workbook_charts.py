@@ -96,6 +96,9 @@ def plan_charts(view: View, wb: Workbook) -> ChartPlan:
             f"Power charts for the first {MAX_SITE_CHARTS} of {len(used)} sites in use; "
             "the sites sheet has them all."
         )
+    _emissions_by_environment(plan, view)
+    if "pareto" in view.tables:
+        _frontier(plan, view, view.tables["pareto"])
     for column, rows in view.sweeps:
         _cost_against(plan, view, column, rows)
     if view.multi and len(view.planned) > 1 and not view.sweeps:
@@ -171,6 +174,47 @@ def _cost_by_environment(plan: ChartPlan, view: View) -> None:
     title = f"Cost by environment ({view.focus or ''})"
     colors = ("#1F4E79", "#E0B53A")
     plan.charts.append(_bars(plan, block, title, _money(view), True, colors=colors))
+
+
+def _emissions_by_environment(plan: ChartPlan, view: View) -> None:
+    """Emissions over the horizon by environment, per scenario with a plan (one bar for a
+    plain run)."""
+    columns = [f"{env}_tco2e" for env in ENVIRONMENTS if f"{env}_tco2e" in view.planned.columns]
+    if not columns:
+        return
+    block = plan.add(
+        Block(
+            "Emissions by environment per scenario, t CO2e over the horizon",
+            ["scenario", *(ENV_LABEL[c.removesuffix("_tco2e")] for c in columns)],
+            [
+                [_scenario_name(view, r["scenario"]), *(number(r[c]) or 0.0 for c in columns)]
+                for r in _records(view.planned)
+            ],
+        )
+    )
+    colors = [ENV_COLOR[c.removesuffix("_tco2e")] for c in columns]
+    chart = _bars(plan, block, "Emissions by environment", "t CO2e", True, colors=colors)
+    plan.charts.append(chart)
+
+
+def _frontier(plan: ChartPlan, view: View, table: pd.DataFrame) -> None:
+    """pareto.csv's points: discounted cost against emissions, a line through them."""
+    rows = [
+        [number(r["tco2e"]), number(r["objective_usd"])]
+        for r in _records(table)
+        if number(r["tco2e"]) is not None and number(r["objective_usd"]) is not None
+    ]
+    if not rows:
+        return
+    header = ["t CO2e over the horizon", f"objective_usd ({view.currency}, discounted)"]
+    block = plan.add(Block("Cost–carbon frontier (pareto.csv)", header, rows))
+    scatter = plan.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    color = "#2E7D4F"
+    marker = {"type": "circle", "size": 6, "fill": {"color": color}, "border": {"color": color}}
+    scatter.add_series(plan.series(block, 2, marker=marker, line=_line(color)))
+    y_title = f"{view.currency} (discounted)"
+    _style(scatter, "Cost against emissions", y_title, "#,##0", header[0], "#,##0.0")
+    plan.charts.append(scatter)
 
 
 def _racks_per_site(plan: ChartPlan, view: View, used: list[str]) -> None:
