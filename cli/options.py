@@ -77,9 +77,7 @@ class WhatIfRequest:
     @property
     def asked(self) -> bool:
         """True when a what-if run, a robust plan or a frontier is asked for."""
-        return bool(
-            self.all_scenarios or self.name or self.sweeps or self.robust or self.pareto
-        )
+        return bool(self.all_scenarios or self.name or self.sweeps or self.robust or self.pareto)
 
     def _check_pareto(self, plan: Plan) -> None:
         """--pareto alone, with a plan that states emissions; --pareto-points with it."""

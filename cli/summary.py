@@ -13,6 +13,7 @@ from optimizer.plan import Plan
 from optimizer.results import ENVIRONMENTS
 from optimizer.run import Outcome
 from optimizer.scenarios import has_emission_figures, tables_of
+from optimizer.solve import Solved
 from optimizer.status import Status
 
 
@@ -64,8 +65,8 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
             f" ({solved.termination}{gap}), {solved.seconds:.1f} s in HiGHS",
         )
     )
-    for warning in solved.warnings:
-        console.print(Text(f"HiGHS: {warning}", style="yellow"))
+    if solved.warnings:
+        console.print(Text(scaling_line(solved), style="yellow"))
     if solved.status == Status.TIME_LIMIT:
         console.print(
             Text(
@@ -74,6 +75,22 @@ def print_summary(console: Console, plan: Plan, outcome: Outcome) -> None:
                 style="yellow",
             )
         )
+
+
+def scaling_line(solved: Solved) -> str:
+    """HiGHS's warnings (numbers of very different sizes in the model, mostly) in one line
+    that says what they mean for the plan; run.json keeps them as HiGHS wrote them."""
+    checked = solved.certificate is not None and solved.certificate.holds
+    meaning = (
+        "the plan was checked against every limit and its cost recomputed (the "
+        "certificate holds), so its figures stand; only the solve may have been slower"
+        if checked
+        else "no certified plan came of it"
+    )
+    return (
+        f"HiGHS warned that the model's numbers are badly scaled ({len(solved.warnings)} "
+        f"warning(s), in run.json under solver_warnings): {meaning}"
+    )
 
 
 def _emissions_line(plan: Plan, emissions: pd.DataFrame) -> Text:

@@ -166,3 +166,28 @@ def test_power_shortfall_is_named_with_its_size(tmp_path):
     assert outcome.diagnosis == [
         "site s needs 5 kW more power than its power_capacity_kw of 25 in 2027-Q1 to 2029-Q4"
     ]
+
+
+def test_a_cloud_quota_that_binds_is_named_in_accelerators(tmp_path):
+    """Training of 73,000 H100-hours a month (100 H100s all the time: 73,000 / 730) on one
+    on-demand offer with a quota of 60: 40 more accelerators would be 67 % of the quota,
+    40 % less demand is the smaller change; serving all demand needs the 40."""
+    book = {
+        "regions": [["region", "jurisdiction", "power_price_usd_per_kwh"], ["r", "EU", 0.1]],
+        "accelerators": [["accelerator", "training_speed"], ["H100", 1]],
+        "cloud": [
+            ["offer", "provider", "region", "accelerator", "pricing",
+             "price_usd_per_accelerator_hour", "max_accelerators"],
+            ["c", "p", "r", "H100", "on_demand", 2, 60],
+        ],
+        "workloads": [
+            ["workload", "kind", "user_region", "demand", "demand_unit"],
+            ["w", "training", "r", 73_000, "h100_hours_per_month"],
+        ],
+    }  # fmt: skip
+    outcome = optimize(read_plan(write_book(tmp_path / "plan.xlsx", book)), SolverOptions())
+    assert outcome.diagnosis == [
+        "workload w needs 40% less demand in 2027-Q1 to 2029-Q4",
+        "or, serving all demand: cloud offer c needs 40 more accelerators of quota than its "
+        "max_accelerators of 60 in 2027-Q1 to 2029-Q4",
+    ]
