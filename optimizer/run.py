@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer import results
+from optimizer import collector, results
 from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
@@ -78,13 +78,14 @@ def optimize(
     if reasons:
         return Outcome(solved=_precheck_failure(), diagnosis=reasons, timings=timings)
     t0 = time.perf_counter()
-    m = build_model(plan, data)
-    timings["build_seconds"] = time.perf_counter() - t0
-    if fixed is not None and not fix_first_stage(m, fixed):
-        return Outcome(
-            solved=_precheck_failure("the plan's purchases do not fit here"), timings=timings
-        )
-    solved, compiled, values = solve(m, options, write_model)
+    with collector.paused():
+        m = build_model(plan, data)
+        timings["build_seconds"] = time.perf_counter() - t0
+        if fixed is not None and not fix_first_stage(m, fixed):
+            return Outcome(
+                solved=_precheck_failure("the plan's purchases do not fit here"), timings=timings
+            )
+        solved, compiled, values = solve(m, options, write_model)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
@@ -148,8 +149,9 @@ def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Ou
         base = build_data(plan)
         if no_option_reasons(plan, base) or installed_over_limits(base):
             return None
-        m = build_model(plan, base)
-        _reusable = _Reusable(weakref.ref(plan), m, compile_model(m, options))
+        with collector.paused():
+            m = build_model(plan, base)
+            _reusable = _Reusable(weakref.ref(plan), m, compile_model(m, options))
     m = _reusable.model
     data = build_data(apply(plan, scenario))
     replace_objective(m, data)
