@@ -45,14 +45,15 @@ def first_stage(m: pyo.ConcreteModel) -> FirstStage:
     )
 
 
-def fix_first_stage(m: pyo.ConcreteModel, plan: FirstStage) -> bool:
-    """Fix the model's first-stage variables to ``plan``; False when the plan holds a
-    decision this model has no variable for (it cannot be carried out here)."""
+def targets(m: pyo.ConcreteModel, plan: FirstStage) -> list[tuple[pyo.Var, int]] | None:
+    """Each first-stage variable of the model with its value in ``plan`` (0 where the plan
+    has none); None when the plan holds a decision this model has no variable for (it
+    cannot be carried out here)."""
+    out: list[tuple[pyo.Var, int]] = []
     for name in FIRST_STAGE:
         variables = getattr(m, name)
         wanted = plan.values.get(name, {})
         if any(index not in variables for index in wanted):
-            return False
-        for index, var in variables.items():
-            var.fix(wanted.get(index, 0))
-    return True
+            return None
+        out += [(var, wanted.get(index, 0)) for index, var in variables.items()]
+    return out

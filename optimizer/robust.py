@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer import results
+from optimizer import collector, results
 from optimizer.certify import certified
 from optimizer.compare import DECISIONS_COLUMNS, common_decisions, plan_decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
@@ -122,18 +122,19 @@ def solve_robust(
         why = Termination.NO_OPTION
         none = Solved(why.status(False), why, None, None, None, 0.0, 0.0)
         return Robust(solved=none, probabilities=p, diagnosis=reasons)
-    m = pyo.ConcreteModel(name=f"{plan.source.stem}-robust")
-    m.SCENARIOS = pyo.Set(initialize=list(plans), ordered=True)
-    m.scenario = pyo.Block(m.SCENARIOS)
-    for name in plans:
-        build_model(plans[name], data[name], block=m.scenario[name])
-        m.scenario[name].total_cost.deactivate()
-    _tie_first_stage(m)
-    m.expected_cost = pyo.Objective(
-        expr=pyo.quicksum(p[name] * m.scenario[name].total_cost.expr for name in plans),
-        sense=pyo.minimize,
-    )
-    solved, compiled, values = solve(m, options)
+    with collector.paused():
+        m = pyo.ConcreteModel(name=f"{plan.source.stem}-robust")
+        m.SCENARIOS = pyo.Set(initialize=list(plans), ordered=True)
+        m.scenario = pyo.Block(m.SCENARIOS)
+        for name in plans:
+            build_model(plans[name], data[name], block=m.scenario[name])
+            m.scenario[name].total_cost.deactivate()
+        _tie_first_stage(m)
+        m.expected_cost = pyo.Objective(
+            expr=pyo.quicksum(p[name] * m.scenario[name].total_cost.expr for name in plans),
+            sense=pyo.minimize,
+        )
+        solved, compiled, values = solve(m, options)
     out = Robust(solved=solved, probabilities=p)
     if values is None:
         return out

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer import attribution, results
+from optimizer import attribution, collector, results
 from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.constraints.carbon import add_carbon_budget
 from optimizer.models.objective import replace_objective
-from optimizer.models.stages import FirstStage, fix_first_stage
+from optimizer.models.stages import FirstStage, targets
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
 from optimizer.solve import (
@@ -83,13 +85,18 @@ def optimize(
     if reasons:
         return Outcome(solved=_precheck_failure(), diagnosis=reasons, timings=timings)
     t0 = time.perf_counter()
-    m = build_model(plan, data)
-    if budget is not None:
-        add_carbon_budget(m, budget)
-    timings["build_seconds"] = time.perf_counter() - t0
-    if fixed is not None and not fix_first_stage(m, fixed):
-        return Outcome(solved=_precheck_failure(Termination.PURCHASES_DO_NOT_FIT), timings=timings)
-    solved, compiled, values = solve(m, options, write_model)
+    with collector.paused():
+        m = build_model(plan, data)
+        if budget is not None:
+            add_carbon_budget(m, budget)
+        timings["build_seconds"] = time.perf_counter() - t0
+        found = targets(m, fixed) if fixed is not None else None
+        if fixed is not None and found is None:
+            return Outcome(
+                solved=_precheck_failure(Termination.PURCHASES_DO_NOT_FIT), timings=timings
+            )
+        adjust = None if found is None else functools.partial(_fix_in_model, found=found)
+        solved, compiled, values = solve(m, options, write_model, adjust)
     timings["handoff_seconds"] = solved.handoff_seconds
     timings["solve_seconds"] = solved.seconds
     outcome = Outcome(solved=solved, timings=timings, model=m)
@@ -102,7 +109,7 @@ def optimize(
         return outcome
     if values is None:
         return outcome
-    return _finish(plan, outcome, compiled, values, options, scenario)
+    return _finish(plan, outcome, compiled, values, options, scenario, with_tables=fixed is None)
 
 
 def _finish(
@@ -112,16 +119,17 @@ def _finish(
     values: Values,
     options: SolverOptions,
     scenario: str,
+    with_tables: bool = True,
 ) -> Outcome:
     """Certify the plan loaded into the model (CertificateError when it fails) and make
-    the tables."""
-    t0 = time.perf_counter()
+    the tables (not for a regret run, ``with_tables`` false: its cost is all it needs;
+    nor the stable-placement pass, which would change that cost within the gap)."""
     m = outcome.model
     cost_table = results.costs(plan, m, scenario)
     ledger = float(cost_table["discounted_usd"].sum())
     outcome.solved = certified(compiled, outcome.solved, values, ledger, options.mip_gap)
     outcome.timings["certificate_seconds"] = outcome.solved.certificate.seconds
-    if plan.settings.stable_placement:
+    if with_tables and plan.settings.stable_placement:
         outcome.solved, values, outcome.stable = stabilise(
             plan, m, compiled, outcome.solved, values, options
         )
@@ -129,8 +137,9 @@ def _finish(
         if outcome.stable.taken:
             cost_table = results.costs(plan, m, scenario)
     t0 = time.perf_counter()
-    shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
-    outcome.tables = tables(plan, m, outcome.solved, shadow, scenario, cost_table)
+    if with_tables:
+        shadow = power_shadow_prices(compiled, options, {scenario: (m, 1.0)})[scenario]
+        outcome.tables = tables(plan, m, outcome.solved, shadow, scenario, cost_table)
     outcome.timings["results_seconds"] = time.perf_counter() - t0
     return outcome
 
@@ -147,6 +156,28 @@ class _Reusable:
 _reusable: _Reusable | None = None  # one per process: a Dask worker runs one task at a time
 
 
+def _kept(plan: Plan, options: SolverOptions) -> _Reusable | None:
+    """The model of ``plan`` kept by this process, built and compiled on first use; None
+    when there is nothing to reuse (no allowed option somewhere)."""
+    global _reusable
+    if _reusable is None or _reusable.plan() is not plan:
+        _reusable = None
+        base = build_data(plan)
+        if no_option_reasons(plan, base) or installed_over_limits(base):
+            return None
+        with collector.paused():
+            m = build_model(plan, base)
+            _reusable = _Reusable(weakref.ref(plan), m, compile_model(m, options))
+    return _reusable
+
+
+def _priced(kept: _Reusable, plan: Plan, scenario: Scenario, options: SolverOptions) -> Compiled:
+    """The kept model with ``scenario``'s prices: its ledger and objective rebuilt, its
+    costs in a new HiGHS instance."""
+    replace_objective(kept.model, build_data(apply(plan, scenario)))
+    return with_objective(kept.compiled, kept.model.total_cost, options)
+
+
 def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Outcome | None:
     """Solve a scenario that changes only prices on the model built for ``plan`` (built on
     first use in this process), with the scenario's costs in a new HiGHS instance.
@@ -154,29 +185,75 @@ def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Ou
     None when there is nothing to reuse (no allowed option somewhere) or the answer
     failed its certificate: the caller then builds and solves the scenario afresh.
     """
-    global _reusable
     t0 = time.perf_counter()
-    if _reusable is None or _reusable.plan() is not plan:
-        _reusable = None
-        base = build_data(plan)
-        if no_option_reasons(plan, base) or installed_over_limits(base):
-            return None
-        m = build_model(plan, base)
-        _reusable = _Reusable(weakref.ref(plan), m, compile_model(m, options))
-    m = _reusable.model
-    data = build_data(apply(plan, scenario))
-    replace_objective(m, data)
-    compiled = with_objective(_reusable.compiled, m.total_cost, options)
+    kept = _kept(plan, options)
+    if kept is None:
+        return None
+    compiled = _priced(kept, plan, scenario, options)
     timings = {"build_seconds": time.perf_counter() - t0}
     solved, raw, _ = run_highs(compiled.highs, compiled, 0.0, time.perf_counter())
     timings["solve_seconds"] = solved.seconds
-    outcome = Outcome(solved=solved, timings=timings, model=m)
+    outcome = Outcome(solved=solved, timings=timings, model=kept.model)
     if raw is None:
         return outcome
     try:
         return _finish(plan, outcome, compiled, load_values(compiled, raw), options, scenario.name)
     except CertificateError:
         return None
+
+
+def operate_prices(
+    plan: Plan, scenario: Scenario, fixed: FirstStage, options: SolverOptions
+) -> Solved | None:
+    """The cost of operating the first-stage plan ``fixed`` under a scenario that changes
+    only prices (a regret run), on the model kept for ``plan``: the scenario's costs in
+    a new HiGHS instance, the first-stage columns fixed by their bounds. Only the
+    solver's word, certified (no tables, no shadow prices: a regret run needs neither).
+
+    The same answer as ``optimize(..., fixed=fixed)`` on the scenario's own plan. None
+    when there is nothing to reuse or the answer failed its certificate: the caller
+    then builds and solves afresh.
+    """
+    kept = _kept(plan, options)
+    if kept is None:
+        return None
+    found = targets(kept.model, fixed)
+    if found is None:
+        return _precheck_failure(Termination.PURCHASES_DO_NOT_FIT)
+    compiled = _priced(kept, plan, scenario, options)
+    if _fix_columns(compiled, found):
+        return None  # a decision in no row and no cost: fixed in a fresh build's model
+    solved, raw, _ = run_highs(compiled.highs, compiled, 0.0, time.perf_counter())
+    if raw is None:
+        return solved
+    outcome = Outcome(solved=solved, model=kept.model)
+    values = load_values(compiled, raw)
+    try:
+        return _finish(plan, outcome, compiled, values, options, scenario.name, False).solved
+    except CertificateError:
+        return None
+
+
+def _fix_columns(compiled: Compiled, found: list[tuple[pyo.Var, int]]) -> list[tuple[pyo.Var, int]]:
+    """Fix the first-stage columns of ``compiled``'s HiGHS instance, before it solves, at
+    ``found``'s values (``targets``) by their bounds; the variables that are no column
+    (in no row and no cost), with their values, are returned.
+
+    Both paths of a regret run fix the first stage this way, so that a fresh build and
+    the kept model hand HiGHS the same LP and get the same answer, bit for bit.
+    """
+    column = {id(var): j for j, var in enumerate(compiled.columns)}
+    at = [(column[id(var)], value) for var, value in found if id(var) in column]
+    columns = np.array([j for j, _ in at], dtype=np.int32)
+    bounds = np.array([value for _, value in at], dtype=float)
+    compiled.highs.changeColsBounds(len(columns), columns, bounds, bounds)
+    return [(var, value) for var, value in found if id(var) not in column]
+
+
+def _fix_in_model(compiled: Compiled, found: list[tuple[pyo.Var, int]]) -> None:
+    """The first stage fixed in a fresh build: columns by bounds, the rest in the model."""
+    for var, value in _fix_columns(compiled, found):
+        var.fix(value)
 
 
 def power_shadow_prices(

@@ -290,12 +290,19 @@ def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[n
 
 
 def solve(
-    m: pyo.ConcreteModel, options: SolverOptions, write_model: Path | None = None
+    m: pyo.ConcreteModel,
+    options: SolverOptions,
+    write_model: Path | None = None,
+    adjust: Callable[[Compiled], object] | None = None,
 ) -> tuple[Solved, Compiled, Values | None]:
     """Solve ``m`` with HiGHS: the solver's word, the compiled model, and the solution,
-    loaded into ``m``'s variables, when there is a plan (not yet certified)."""
+    loaded into ``m``'s variables, when there is a plan (not yet certified).
+    ``adjust`` changes the compiled model before it is written and solved (the first
+    stage fixed by its columns' bounds)."""
     started = time.perf_counter()
     compiled = compile_model(m, options, names=write_model is not None)
+    if adjust is not None:
+        adjust(compiled)
     if write_model is not None:
         write_model_file(compiled.highs, write_model)
     handoff = time.perf_counter() - started

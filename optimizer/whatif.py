@@ -41,7 +41,7 @@ from optimizer.compare import (
 )
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
-from optimizer.run import optimize, resolve_prices
+from optimizer.run import operate_prices, optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
@@ -65,8 +65,9 @@ def solve_scenario(
     """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan.
 
     A scenario that changes only prices reuses the model this worker built for the
-    plan, with only its objective changed and the last solution as a start
-    (``reuse=False`` rebuilds it, for the benchmark's comparison).
+    plan, with only its objective changed, and so does a plan operated under it with
+    its first stage fixed (``reuse=False`` rebuilds it, for the benchmark's
+    comparison).
     """
     if fixed is None and reuse and scenario.prices_only:
         outcome = resolve_prices(plan, scenario, options)
@@ -78,6 +79,10 @@ def solve_scenario(
                 diagnosis=outcome.diagnosis,
                 plan=first_stage(outcome.model) if outcome.solved.has_plan else None,
             )
+    if fixed is not None and reuse and scenario.prices_only:
+        operated = operate_prices(plan, scenario, fixed, options)
+        if operated is not None:
+            return ScenarioRun(scenario=scenario, solved=operated)
     outcome = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
     keep = outcome.model is not None and outcome.solved.has_plan and fixed is None
     return ScenarioRun(

@@ -29,7 +29,7 @@ from optimizer.cli import main
 from optimizer.models import build_data, build_model
 from optimizer.models.objective import replace_objective
 from optimizer.run import optimize, resolve_prices
-from optimizer.scenarios import apply, from_sweeps
+from optimizer.scenarios import BASE, Scenario, apply, from_sweeps
 from optimizer.solve import (
     SolverOptions,
     Values,
@@ -169,6 +169,29 @@ def test_reuse_path_falls_back_to_a_fresh_solve(monkeypatch):
     run = optimizer.whatif.solve_scenario(plan, scenario, options)
     assert run.solved.certificate.holds
     assert run.objective == pytest.approx(2_265_762.82, abs=0.01)
+
+
+def test_regret_run_on_the_kept_model_falls_back_to_a_fresh_build(monkeypatch):
+    """A regret run on the kept model whose answer fails its certificate (HiGHS handed
+    the base case's costs again) gives way to a fresh build with the plan fixed."""
+    options = SolverOptions(mip_gap=0.0, threads=1)
+    plan, scenario = _api_times_two()
+    fixed = optimizer.whatif.solve_scenario(plan, Scenario(BASE), options).plan
+    assert fixed is not None
+    fresh = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
+    assert fresh.solved.certificate.holds
+
+    def stale(base, objective, opts):
+        new = optimizer.solve.new_highs(opts)
+        new.passModel(base.highs.getLp())
+        return dataclasses.replace(base, highs=new)
+
+    monkeypatch.setattr(optimizer.run, "with_objective", stale)
+    optimizer.run._reusable = None
+    assert optimizer.run.operate_prices(plan, scenario, fixed, options) is None
+    run = optimizer.whatif.solve_scenario(plan, scenario, options, fixed=fixed)
+    assert run.solved.certificate.holds
+    assert run.objective == fresh.solved.objective
 
 
 def test_failed_certificate_on_a_fresh_solve_is_exit_1_and_no_folder(tmp_path, monkeypatch):

@@ -352,6 +352,9 @@ def _workloads(view: View) -> Context:
             (str(r.environment), where, str(r.region), float(r.share_value))
         )
     workloads = list(dict.fromkeys(str(w) for w in frame["workload"]))
+    active: dict[str, list[int]] = {}  # each workload's periods with demand, in one pass
+    for name, period in cells:
+        active.setdefault(name, []).append(period)
     step = max(1, math.ceil(len(view.periods) / 16))
     return {
         "legend": [(ENV_LABEL[e], ENV_COLOR[e]) for e in ENVIRONMENTS],
@@ -361,7 +364,7 @@ def _workloads(view: View) -> Context:
             {"workload": w, "cells": [_stack(view, cells.get((w, p), []), p) for p in view.periods]}
             for w in workloads
         ],
-        "ends": [_ends(view, w, cells) for w in workloads],
+        "ends": [_ends(view, w, sorted(active[w]), cells) for w in workloads],
     }
 
 
@@ -382,10 +385,13 @@ def _stack(view: View, parts: list[tuple[str, str, str, float]], period: int) ->
 
 
 def _ends(
-    view: View, workload: str, cells: dict[tuple[str, int], list[tuple[str, str, str, float]]]
+    view: View,
+    workload: str,
+    active: list[int],
+    cells: dict[tuple[str, int], list[tuple[str, str, str, float]]],
 ) -> Context:
-    """A workload's first and last period with demand, and where it runs then."""
-    active = sorted(p for (name, p) in cells if name == workload)
+    """A workload's first and last period with demand (``active``: its periods with
+    demand, in order), and where it runs then."""
 
     def where(period: int) -> list[Context]:
         parts = sorted(cells[(workload, period)], key=lambda x: -x[3])
