@@ -41,7 +41,7 @@ from optimizer.compare import (
 )
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
-from optimizer.run import optimize, resolve_prices
+from optimizer.run import Outcome, optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
@@ -61,23 +61,33 @@ def solve_scenario(
     fixed: FirstStage | None = None,
     reuse: bool = True,
 ) -> ScenarioRun:
-    """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan.
+    """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan."""
+    return as_run(scenario, scenario_outcome(plan, scenario, options, fixed, reuse), fixed)
 
-    A scenario that changes only prices reuses the model this worker built for the
-    plan, with only its objective changed and the last solution as a start
-    (``reuse=False`` rebuilds it, for the benchmark's comparison).
+
+def scenario_outcome(
+    plan: Plan,
+    scenario: Scenario,
+    options: SolverOptions,
+    fixed: FirstStage | None = None,
+    reuse: bool = True,
+) -> Outcome:
+    """The run of one scenario, as every what-if path solves it (the local calculator too).
+
+    A scenario that changes only prices reuses the model this process built for the
+    plan, with only its objective changed, in a new HiGHS instance (``reuse=False``
+    rebuilds it, for the benchmark's comparison).
     """
     if fixed is None and reuse and scenario.prices_only:
         outcome = resolve_prices(plan, scenario, options)
         if outcome is not None:
-            return ScenarioRun(
-                scenario=scenario,
-                solved=outcome.solved,
-                tables=outcome.tables,
-                diagnosis=outcome.diagnosis,
-                plan=first_stage(outcome.model) if outcome.solved.has_plan else None,
-            )
-    outcome = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
+            return outcome
+    return optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
+
+
+def as_run(scenario: Scenario, outcome: Outcome, fixed: FirstStage | None = None) -> ScenarioRun:
+    """A scenario's outcome as the what-if tables take it (its first-stage plan when it
+    has one and was free to choose it)."""
     keep = outcome.model is not None and outcome.solved.has_plan and fixed is None
     return ScenarioRun(
         scenario=scenario,

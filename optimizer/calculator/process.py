@@ -1,0 +1,96 @@
+"""The worker process: one session's Engine, fed jobs over a pipe.
+
+Messages to the worker: ``("job", id, Request)`` and ``("stop",)``. From it:
+``("ready", base)`` once, then for each job ``("quick", id, answer)``,
+``("final", id, answer)``, ``("failed", id, message)`` or ``("cancelled", id)``, and
+always ``("end", id)`` last.
+
+A newer change cancels the job in progress: the server sends SIGUSR1. While HiGHS
+solves, the signal interrupts it (highspy cancels the solve, HiGHS's own interrupt,
+and optimizer.solve.run_highs raises KeyboardInterrupt); anywhere else it is noted and
+the job stops at the next safe point, so a model is never left half rebuilt. The
+worker ignores SIGINT: Ctrl-C in the terminal belongs to the server, which stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from multiprocessing.connection import Connection
+from types import FrameType
+from typing import Any
+
+from optimizer.calculator.engine import Base, Engine
+from optimizer.plan import Plan
+from optimizer.solve import SolverOptions
+
+CANCEL = signal.SIGUSR1
+
+
+class _State:
+    busy = False  # a job is running
+    cancel = False  # a cancel came for it
+
+
+def _in_highs(frame: FrameType | None) -> bool:
+    """True when the interrupted code is highspy waiting for its solver thread."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "joinSolve" and "highspy" in code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_cancel(signum: int, frame: FrameType | None) -> None:
+    if not _State.busy:
+        return
+    _State.cancel = True
+    if _in_highs(frame):
+        raise KeyboardInterrupt
+
+
+def _checkpoint() -> None:
+    if _State.cancel:
+        raise KeyboardInterrupt
+
+
+def main(conn: Connection, plan: Plan, options: SolverOptions, base: Base | None) -> None:
+    """The worker's life: build the engine (solving the base case unless given), then
+    answer jobs until told to stop or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(CANCEL, _on_cancel)
+    with open(os.devnull, "wb") as null:  # highspy prints when a solve is interrupted
+        os.dup2(null.fileno(), 1)
+    engine = Engine(plan, options, base)
+    conn.send(("ready", engine.base_state))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message[0] != "job":
+            return
+        _, job, request = message
+        _run(conn, engine, job, request)
+
+
+def _run(conn: Connection, engine: Engine, job: int, request: Any) -> None:
+    _State.cancel, _State.busy = False, True
+    reply: tuple[object, ...] | None = None
+    try:
+        quick = engine.quick(request)
+        _checkpoint()
+        conn.send(("quick", job, quick))
+        _checkpoint()
+        final = engine.final(request)
+        _checkpoint()
+        reply = ("final", job, final)
+    except KeyboardInterrupt:
+        reply = ("cancelled", job)
+    except Exception as exc:
+        reply = ("failed", job, f"{type(exc).__name__}: {exc}")
+    finally:
+        _State.busy = False
+    conn.send(reply)
+    conn.send(("end", job))
