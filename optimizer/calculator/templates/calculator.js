@@ -155,6 +155,7 @@ async function send() {
   const { overrides, settings } = request();
   const rowsSent = overrides.map((o) => o.row);
   const mine = ++seq;
+  document.body.dataset.sent = String(mine);
   const answer = await post("/api/solve", {
     seq: mine, settings, overrides: overrides.map(({ row, ...o }) => o),
   });
