@@ -4,31 +4,25 @@ command line. The workbook is checked as `--check` checks it first."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from optimizer.calculator.server import PortTaken
 from optimizer.calculator.server import serve as run_server
-from optimizer.cli.command import (
-    Exit,
-    Source,
-    WhatIfRequest,
-    _err,
-    _print_problems,
-    _read,
-    _run_whatif,
-    _solver_options,
-    _tables_to_write,
-    run_info,
-    say,
-)
-from optimizer.errors import InputError
+from optimizer.cli.command import Exit, run_info
+from optimizer.cli.whatif import whatif_info
+from optimizer.errors import InputError, Problem
+from optimizer.inputs import read_plan
 from optimizer.outputs import write_folder
 from optimizer.plan import Plan
+from optimizer.results import empty_tables
 from optimizer.run import optimize
-from optimizer.safety import MAX_REGRET_SOLVES
+from optimizer.safety import machine_threads, visible
 from optimizer.scenarios import BASE, Scenario
+from optimizer.solve import SolverOptions
+from optimizer.whatif import run_scenarios
 
 LOCAL = "127.0.0.1"
 
@@ -57,41 +51,44 @@ def serve(plan: Path, port: int, host: str, open_browser: bool) -> None:
     base case is solved, then the page is served until Ctrl-C. docs/calculator.md
     describes the page.
     """
-    err = _err()
     try:
-        digest, loaded = _read(plan)
+        loaded = read_plan(plan)
     except InputError as exc:
-        _print_problems(err, "warning", "yellow", exc.warnings)
-        _print_problems(err, "error", "red", exc.problems)
+        _problems("warning", "yellow", exc.warnings)
+        _problems("error", "red", exc.problems)
         n = len(exc.problems)
-        say(err, f"{plan.name}: {n} problem{'s' if n != 1 else ''}; no server started", "red")
+        _say(f"{plan.name}: {n} problem{'s' if n != 1 else ''}; no server started", "red")
         sys.exit(int(Exit.INPUT))
-    _print_problems(err, "warning", "yellow", loaded.warnings)
+    _problems("warning", "yellow", loaded.warnings)
     if host != LOCAL:
-        say(
-            err,
-            "warning:",
+        _say(
+            f"warning: --host {host}: other machines can reach the calculator; the page has "
+            "no login",
             "yellow",
-            f" --host {host}: other machines can reach the calculator; the page has no login",
         )
-    source = Source(plan, digest)
+    s = loaded.settings
+    # the settings sheet's solver options, its threads capped at this machine's cores
+    options = SolverOptions(s.mip_gap, s.time_limit_s, min(s.threads, machine_threads()))
 
     def write_results(chosen: Plan, scenario: Scenario, out: Path) -> None:
         """What `optimize PLAN --sweep ...` writes for the overrides (the base case alone:
         what `optimize PLAN` writes)."""
-        options = _solver_options(chosen, {}, quiet=True)
         if not scenario.overrides:
             outcome = optimize(chosen, options)
-            write_folder(out, _tables_to_write(outcome), run_info(source, chosen, options, outcome))
+            tables = dict(outcome.tables) if outcome.tables else empty_tables(outcome.solved)
+            write_folder(out, tables, run_info(plan, chosen, options, outcome))
             return
-        request = WhatIfRequest(False, None, [], None, False, None, False, MAX_REGRET_SOLVES, True)
-        _run_whatif(source, chosen, options, [Scenario(BASE), scenario], request, out, quiet=True)
+        started = time.perf_counter()
+        result = run_scenarios(chosen, [Scenario(BASE), scenario], options)
+        seconds = time.perf_counter() - started
+        info = run_info(plan, chosen, options, None) | whatif_info(result, seconds, None)
+        write_folder(out, result.tables, info)
 
-    say(err, "solving the base case of ", "", plan.name)
+    _say(f"solving the base case of {plan.name}")
     try:
         run_server(
             loaded,
-            _solver_options(loaded, {}, quiet=False),
+            options,
             write_results,
             host=host,
             port=port,
@@ -99,9 +96,19 @@ def serve(plan: Path, port: int, host: str, open_browser: bool) -> None:
             say=lambda line: click.echo(line),
         )
     except PortTaken as exc:
-        say(err, "error:", "red", f" --port {port}: {exc}")
+        _say(f"error: --port {port}: {exc}", "red")
         sys.exit(int(Exit.ENVIRONMENT))
     except KeyboardInterrupt:  # uvicorn stops on the signal, then raises it again
         pass
     click.echo("calculator stopped")
     sys.exit(int(Exit.INTERRUPTED))
+
+
+def _say(text: str, color: str | None = None) -> None:
+    """A line to stderr, workbook text in it with control characters spelled out."""
+    click.secho(visible(text), fg=color, err=True)
+
+
+def _problems(kind: str, color: str, problems: list[Problem]) -> None:
+    for p in problems:
+        _say(f"{kind}: {p}", color)

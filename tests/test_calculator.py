@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import signal
 import zipfile
 from pathlib import Path
@@ -15,6 +16,13 @@ import pandas as pd
 import pytest
 from calculator_server import Server, optimize, running, settle
 from conftest import set_cell, valid_sheets, write_book
+
+from optimizer.calculator.controls import Request
+from optimizer.calculator.files import SaveError, save_scenario
+from optimizer.inputs import read_plan
+from optimizer.models import build_data, build_model
+from optimizer.scenarios import Override
+from optimizer.solve import SolverOptions, solve, watching
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "examples" / "seed-article.xlsx"
@@ -34,16 +42,10 @@ def cli_objective(plan: Path, sweep: str, tmp: Path) -> float:
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed-article example, copied without its scenarios' probabilities: saving
-    writes beside it."""
-    folder = tmp_path_factory.mktemp("plan")
-    path = folder / "seed.xlsx"
-    book = openpyxl.load_workbook(SEED)
-    sheet = book["scenarios"]
-    column = [c.value for c in sheet[1]].index("probability") + 1
-    for row in range(2, sheet.max_row + 1):  # a saved scenario has no probability field yet
-        sheet.cell(row, column).value = None
-    book.save(path)
+    """The seed-article example as it is (its scenarios have probabilities), copied:
+    saving writes beside it."""
+    path = tmp_path_factory.mktemp("plan") / "seed.xlsx"
+    shutil.copyfile(SEED, path)
     return path
 
 
@@ -241,9 +243,13 @@ def test_save_as_scenario_writes_a_new_workbook_that_checks(server: Server, plan
             "/api/save", json={"session": "saving0001", "name": "x", "file": plan.name}
         )
         assert same.status_code == 400
-        done = client.post(
-            "/api/save", json={"session": "saving0001", "name": "dear", "file": "what-if.xlsx"}
-        )
+        body = {"session": "saving0001", "name": "dear", "file": "what-if.xlsx"}
+        for probability, why in ((None, "give this one's"), (1, "less than 1"), ("x", "more")):
+            refused = client.post("/api/save", json=body | {"probability": probability})
+            assert refused.status_code == 400
+            assert refused.json()["errors"][0]["field"] == "probability"
+            assert why in refused.json()["errors"][0]["message"]
+        done = client.post("/api/save", json=body | {"probability": 0.2})
     assert done.status_code == 200, done.text
     saved = plan.parent / "what-if.xlsx"
     checked = optimize(saved, "--check")
@@ -251,6 +257,58 @@ def test_save_as_scenario_writes_a_new_workbook_that_checks(server: Server, plan
     assert hashlib.sha256(plan.read_bytes()).hexdigest() == before
     rows = pd.read_excel(saved, sheet_name="scenarios")
     assert list(rows.loc[rows["scenario"] == "dear", "value"]) == [1.5]
+    chances = rows.groupby("scenario")["probability"].first()
+    # seed-article's 0.2 / 0.3 / 0.5, scaled by 1 - 0.2 to make room for the new 0.2
+    assert dict(chances) == pytest.approx(
+        {"viral-growth": 0.16, "norway-dry-year": 0.24, "cheap-cloud": 0.4, "dear": 0.2}
+    )
+
+
+def test_a_workbook_without_probabilities_takes_none(tmp_path: Path):
+    sheets = valid_sheets()
+    sheets["scenarios"] = [[*row[:4], None] for row in sheets["scenarios"][1:]]
+    sheets["scenarios"].insert(0, ["scenario", "parameter", "target", "value", "probability"])
+    path = write_book(tmp_path / "plain.xlsx", sheets)
+    loaded = read_plan(path)
+    one = Request((Override("api_price_multiplier", "*", "*", 2.0),))
+    with pytest.raises(SaveError) as refused:
+        save_scenario(loaded, one, "dear", "saved.xlsx", 0.3)
+    assert refused.value.field == "probability"
+    saved = save_scenario(loaded, one, "dear", "saved.xlsx", "")
+    assert optimize(saved, "--check").returncode == 0
+    rows = pd.read_excel(saved, sheet_name="scenarios")
+    assert rows.loc[rows["scenario"] == "dear", "probability"].isna().all()
+
+
+def test_a_fourth_tab_retires_the_oldest(server: Server):
+    tabs = [f"evicted{i:04d}" for i in range(4)]
+    for i, tab in enumerate(tabs):
+        change(
+            server, tab, 1, [{"parameter": "api_price_multiplier", "target": "*", "value": 2 + i}]
+        )
+    with server.client() as client:
+        oldest = client.get("/api/state", params={"session": tabs[0], "after": -1}).json()
+        newest = client.get("/api/state", params={"session": tabs[3], "after": -1}).json()
+    assert oldest.get("unknown")
+    assert newest["final"]["scenario"] == "api_price_multiplier=5"
+
+
+def test_a_full_solve_reports_its_best_plan_so_far(tmp_path: Path):
+    """HiGHS's improving plans reach the calculator as they are found: each no better than
+    the finished optimum, each bound no higher than it, and the last plan the optimum."""
+    loaded = read_plan(SEED)
+    m = build_model(loaded, build_data(loaded))
+    seen: list[tuple[float | None, float | None]] = []
+    with watching(lambda incumbent, bound: seen.append((incumbent, bound))):
+        solved, _, _ = solve(m, SolverOptions(mip_gap=1e-6, threads=1))
+    plans = [x for x, _ in seen if x is not None]
+    assert plans and solved.objective is not None
+    assert min(plans) == pytest.approx(solved.objective, rel=1e-9)
+    assert all(x >= solved.objective * (1 - 1e-9) for x in plans)
+    assert all(b <= solved.objective * (1 + 1e-9) for _, b in seen if b is not None)
+    before = len(seen)
+    solve(m, SolverOptions(threads=1))  # outside the block: nothing reported
+    assert len(seen) == before
 
 
 def test_download_is_the_commands_folder(server: Server):
@@ -373,6 +431,7 @@ def test_the_page_shows_the_commands_figure(browser, server: Server, plan: Path,
     assert "pinned" in table and f"{now:,.0f}" not in table  # figures are shown rounded
     assert page.locator("#compare tr").count() >= 5
     page.fill("#save-name", "browser-case")
+    page.fill("#save-probability", "0.1")
     page.fill("#save-file", "from-browser.xlsx")
     page.click("#save")
     page.wait_for_selector("#save-done:has-text('Saved'), #save-error:not(:empty)")

@@ -32,6 +32,7 @@ from optimizer.calculator.files import ResultsWriter, SaveError, save_scenario, 
 from optimizer.calculator.pool import Pool
 from optimizer.plan import Plan
 from optimizer.report.page import ENVIRONMENT as REPORT
+from optimizer.scenarios import from_sheet
 
 WAIT_S = 25.0  # a long poll answers at the latest after this
 HEADERS = {
@@ -106,6 +107,7 @@ def create_app(
             base=pool.base[0],
             currency=plan.settings.currency,
             workbook=plan.source.name,
+            probabilities=any(s.probability is not None for s in from_sheet(plan)),
         )
         return Response(html, media_type="text/html; charset=utf-8")
 
@@ -158,16 +160,26 @@ def create_app(
                 await asyncio.wait_for(session.changed.wait(), WAIT_S)
         return JSONResponse(session.state)
 
+    async def current(request: HttpRequest) -> tuple[dict[str, Any], controls.Request]:
+        """The request's JSON and its tab's last good request (the workbook as it is before
+        the tab's first change)."""
+        payload = await body(request)
+        session = pool.sessions.get(payload["session"])
+        return payload, session.request if session is not None else controls.Request()
+
     async def save(request: HttpRequest) -> Response:
         try:
-            payload = await body(request)
+            payload, chosen = await current(request)
         except BadRequest as exc:
-            return _error(400, exc.problems[0][0], exc.problems[0][1])
-        session = pool.sessions.get(payload["session"])
-        chosen = session.request if session is not None else controls.Request()
+            return _error(400, *exc.problems[0])
         try:
             path = await run_in_threadpool(
-                save_scenario, plan, chosen, payload.get("name"), payload.get("file")
+                save_scenario,
+                plan,
+                chosen,
+                payload.get("name"),
+                payload.get("file"),
+                payload.get("probability"),
             )
         except SaveError as exc:
             return _error(400, exc.field, str(exc))
@@ -175,11 +187,9 @@ def create_app(
 
     async def download(request: HttpRequest) -> Response:
         try:
-            payload = await body(request)
+            _, chosen = await current(request)
         except BadRequest as exc:
-            return _error(400, exc.problems[0][0], exc.problems[0][1])
-        session = pool.sessions.get(payload["session"])
-        chosen = session.request if session is not None else controls.Request()
+            return _error(400, *exc.problems[0])
         data, name = await run_in_threadpool(zipped_results, plan, chosen, write_results)
         disposition = f'attachment; filename="{name}"'
         return Response(

@@ -5,6 +5,7 @@ ever read."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import tempfile
@@ -38,10 +39,16 @@ class SaveError(Exception):
         self.field = field
 
 
-def save_scenario(plan: Plan, request: Request, name: object, file: object) -> Path:
+def save_scenario(
+    plan: Plan, request: Request, name: object, file: object, probability: object = None
+) -> Path:
     """Write a copy of the plan's workbook, beside it, named ``file``, with the request's
     overrides as rows of scenario ``name`` in its scenarios sheet; the copy is read back
-    as `optimize --check` reads it before it is put in place (never over a file)."""
+    as `optimize --check` reads it before it is put in place (never over a file).
+
+    When the workbook's scenarios have probabilities (they sum to 1), the new scenario
+    takes ``probability`` (more than 0, less than 1) and every other scenario's is scaled
+    by 1 - ``probability``, so they still sum to 1; otherwise ``probability`` is empty."""
     if not isinstance(name, str) or not SCENARIO_NAME.match(name.strip()):
         raise SaveError("name", "give the scenario a name (at most 60 characters)")
     name = name.strip()
@@ -64,14 +71,22 @@ def save_scenario(plan: Plan, request: Request, name: object, file: object) -> P
             f"{', '.join(own)} cannot be a scenarios-sheet row in this version; set it back to "
             "the workbook's value to save the rest, or change it in the settings sheet",
         )
+    chance = _probability(plan, probability)
     book = openpyxl.load_workbook(plan.source)
     sheet = book["scenarios"] if "scenarios" in book.sheetnames else None
     if sheet is None:
         sheet = book.create_sheet("scenarios")
         sheet.append(SCENARIO_COLUMNS)
     header = [str(c.value).strip() if c.value is not None else "" for c in sheet[1]]
+    if chance is not None:
+        column = header.index("probability") + 1
+        for row in range(2, sheet.max_row + 1):
+            cell = sheet.cell(row, column)
+            if isinstance(cell.value, int | float):
+                cell.value = cell.value * (1 - chance)
     for o in rows:
         values = {"scenario": name, "parameter": o.parameter, "target": o.target, "value": o.value}
+        values["probability"] = chance
         sheet.append([values.get(column) for column in header])
     handle, tmp_name = tempfile.mkstemp(suffix=".xlsx", prefix=".saving-", dir=target.parent)
     os.close(handle)
@@ -87,6 +102,29 @@ def save_scenario(plan: Plan, request: Request, name: object, file: object) -> P
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _probability(plan: Plan, given: object) -> float | None:
+    """The saved scenario's probability: required, in (0, 1), when the workbook's
+    scenarios have probabilities; refused when they have none."""
+    empty = given is None or (isinstance(given, str) and not given.strip())
+    if all(s.probability is None for s in from_sheet(plan)):
+        if not empty:
+            raise SaveError(
+                "probability", "the workbook's scenarios have no probabilities; leave it empty"
+            )
+        return None
+    try:
+        chance = float(given) if not empty and not isinstance(given, bool) else math.nan
+    except (TypeError, ValueError):
+        chance = math.nan
+    if not 0 < chance < 1:
+        raise SaveError(
+            "probability",
+            "the workbook's scenarios have probabilities: give this one's, more than 0 and "
+            "less than 1 (the others are scaled down to make room)",
+        )
+    return chance
 
 
 def zipped_results(plan: Plan, request: Request, write: ResultsWriter) -> tuple[bytes, str]:

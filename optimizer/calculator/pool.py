@@ -145,7 +145,7 @@ class Pool:
             if len(self.sessions) >= MAX_SESSIONS:
                 oldest = min(self.sessions.values(), key=lambda s: s.used)
                 del self.sessions[oldest.id]
-                oldest.worker.stop()
+                self._retire(oldest.worker)
             worker, self._spare = self._spare or self._new_worker(), None
             found = self.sessions[sid] = Session(sid, worker)
             found.state = {"version": 0, "seq": 0, "final": self.base[0], "quick": None}
@@ -156,9 +156,18 @@ class Pool:
     def change(self, sid: str, seq: int, request: Request) -> Session:
         session = self.session(sid)
         session.seq, session.request = seq, request
-        session.update(seq=seq, solving=True, error=None, quick=None)
+        session.update(seq=seq, solving=True, error=None, quick=None, progress=None)
         session.worker.submit(seq, request)
         return session
+
+    def _retire(self, worker: Worker) -> None:
+        """Stop an evicted tab's worker in a thread of the loop's pool: stopping may wait
+        up to seconds for the process, which the event loop must not."""
+        worker.retired = True
+        if self.loop is None:
+            worker.stop()
+        else:
+            self.loop.run_in_executor(None, worker.stop)
 
     def _new_worker(self) -> Worker:
         worker = Worker(self.plan, self.options, self.base)
@@ -198,10 +207,12 @@ class Pool:
             return  # an answer to a change the page has since replaced
         if kind == "quick":
             session.update(quick=message[2])
+        elif kind == "progress":
+            session.update(progress=message[2])
         elif kind == "final":
-            session.update(final=message[2], solving=False)
+            session.update(final=message[2], solving=False, progress=None)
         elif kind == "failed":
-            session.update(error=f"the solve failed: {message[2]}", solving=False)
+            session.update(error=f"the solve failed: {message[2]}", solving=False, progress=None)
 
     def _died(self, worker: Worker) -> None:
         """A worker's pipe closed: replace it unless it was stopped on purpose."""
@@ -221,6 +232,7 @@ class Pool:
             return
         session.update(
             solving=False,
+            progress=None,
             error="the solve failed: its worker process stopped; a new one has started, "
             "change a figure to solve again",
         )

@@ -1,7 +1,9 @@
 """The worker process: one session's Engine, fed jobs over a pipe.
 
 Messages to the worker: ``("job", id, Request)`` and ``("stop",)``. From it:
-``("ready", base)`` once, then for each job ``("quick", id, answer)``,
+``("ready", base)`` once, then for each job ``("quick", id, answer)``, while the
+full solve runs ``("progress", id, {"incumbent_usd", "bound_usd", "seconds"})`` (the
+best plan HiGHS has found so far and its bound: never certified, never final), then
 ``("final", id, answer)``, ``("failed", id, message)`` or ``("cancelled", id)``, and
 always ``("end", id)`` last.
 
@@ -16,13 +18,15 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
 
 from optimizer.calculator.engine import Base, Engine
 from optimizer.plan import Plan
-from optimizer.solve import SolverOptions
+from optimizer.solve import SolverOptions, watching
 
 CANCEL = signal.SIGUSR1
 
@@ -75,6 +79,26 @@ def main(conn: Connection, plan: Plan, options: SolverOptions, base: Base | None
         _run(conn, engine, job, request)
 
 
+def _progress(conn: Connection, job: int) -> Any:
+    """What the full solve reports as it goes, sent to the server (from HiGHS's thread,
+    while this one waits for the solve)."""
+    started = time.perf_counter()
+    lock = threading.Lock()
+
+    def send(incumbent: float | None, bound: float | None) -> None:
+        seconds = time.perf_counter() - started
+        with lock:
+            conn.send(
+                (
+                    "progress",
+                    job,
+                    {"incumbent_usd": incumbent, "bound_usd": bound} | {"seconds": seconds},
+                )
+            )
+
+    return send
+
+
 def _run(conn: Connection, engine: Engine, job: int, request: Any) -> None:
     _State.cancel, _State.busy = False, True
     reply: tuple[object, ...] | None = None
@@ -83,7 +107,8 @@ def _run(conn: Connection, engine: Engine, job: int, request: Any) -> None:
         _checkpoint()
         conn.send(("quick", job, quick))
         _checkpoint()
-        final = engine.final(request)
+        with watching(_progress(conn, job)):
+            final = engine.final(request)
         _checkpoint()
         reply = ("final", job, final)
     except KeyboardInterrupt:

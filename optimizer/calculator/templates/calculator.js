@@ -205,6 +205,7 @@ function render(state) {
     cards(figure);
   }
   quality(state, figure);
+  progress(state);
   if (!state.solving && state.final && state.final.kind === "final") {
     sections(state.final);
   }
@@ -272,6 +273,23 @@ function quality(state, figure) {
   const held = f.changes_from_held || [];
   $("changes-held").textContent = held.length ? "The full re-solve changed the held plan: " +
     held.map((c) => `${c.decision} ${c.before ?? ""} → ${c.after ?? ""}`).join("; ") : "";
+}
+
+function progress(state) {
+  // the full solve as it goes: HiGHS's best plan so far and its bound, never final
+  const line = $("progress");
+  const g = state.progress;
+  line.hidden = !state.solving || !state.quick;
+  if (line.hidden) return;
+  if (!g || g.incumbent_usd === null) {
+    line.textContent = "Full re-solve running: no complete plan found yet.";
+    return;
+  }
+  const gap = g.bound_usd === null || g.bound_usd <= 0 ? "" :
+    `, gap ${pct(Math.max(0, (g.incumbent_usd - g.bound_usd) / g.bound_usd), 2)} to the bound`;
+  line.textContent = `Full re-solve running (${g.seconds.toFixed(0)} s): best plan found so far ` +
+    `${money.format(g.incumbent_usd)} ${config.currency}${gap}. Best found so far, not final.`;
+  line.dataset.usd = String(g.incumbent_usd);
 }
 
 function sections(final) {
@@ -360,7 +378,8 @@ $("add").addEventListener("click", () => addRow(config.controls.parameters[0].pa
 $("save").addEventListener("click", async () => {
   $("save-error").textContent = "";
   $("save-done").textContent = "";
-  const answer = await post("/api/save", { name: $("save-name").value, file: $("save-file").value });
+  const answer = await post("/api/save", { name: $("save-name").value, file: $("save-file").value,
+    probability: config.probabilities ? $("save-probability").value : null });
   const body = await answer.json();
   if (answer.ok) $("save-done").textContent = `Saved ${body.name} beside the workbook.`;
   else $("save-error").textContent = body.errors.map((e) => e.message).join("; ");
@@ -383,6 +402,8 @@ $("download").addEventListener("click", async () => {
   link.remove();
   $("download-note").textContent = `Downloaded ${name}.`;
 });
+
+$("save-probability-label").hidden = !config.probabilities;
 
 function build() {
   for (const p of config.controls.parameters) addRow(p.parameter, "*");
