@@ -103,12 +103,16 @@ def _run(conn: Connection, engine: Engine, job: int, request: Any) -> None:
     _State.cancel, _State.busy = False, True
     reply: tuple[object, ...] | None = None
     try:
+        cpu = time.process_time()
         quick = engine.quick(request)
+        quick["cpu_seconds"] = time.process_time() - cpu  # this process's own: the benchmark's
         _checkpoint()
         conn.send(("quick", job, quick))
         _checkpoint()
+        cpu = time.process_time()
         with watching(_progress(conn, job)):
             final = engine.final(request)
+        final["cpu_seconds"] = time.process_time() - cpu
         _checkpoint()
         reply = ("final", job, final)
     except KeyboardInterrupt:

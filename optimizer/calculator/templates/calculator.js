@@ -188,6 +188,9 @@ function shown() {
 
 function render(state) {
   current = state;
+  // which change has its answer at once and which its final one (tests, benchmark)
+  document.body.dataset.quick = state.quick ? String(state.seq) : "";
+  document.body.dataset.final = state.solving ? "" : String(state.seq || 0);
   const figure = shown();
   const base = config.base;
   const total = $("total");
