@@ -3,6 +3,7 @@ workers, saving, downloading) and its page in Debian's chromium (Playwright)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -11,13 +12,15 @@ import signal
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from calculator_server import Server, optimize, running, settle
 from conftest import set_cell, valid_sheets, write_book
 
-from optimizer.calculator.controls import Request
+from optimizer.calculator.controls import Request, applied
+from optimizer.calculator.engine import Engine, _build
 from optimizer.calculator.files import SaveError, save_scenario
 from optimizer.inputs import read_plan
 from optimizer.models import build_data, build_model
@@ -468,3 +471,50 @@ def test_hostile_ids_stay_text(browser, tmp_path: Path):
         assert page.evaluate("document.querySelectorAll('script').length") == 2
         assert not problems, problems
         page.close()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [("demand_multiplier", "*", "*", 1.3)],
+        [
+            ("demand_multiplier", "chatbot", "workload", 0.7),
+            ("power_price_multiplier", "*", "*", 2),
+        ],
+        [("power_capacity_multiplier", "*", "*", 0.5)],
+        [
+            ("power_capacity_multiplier", "no-oslo-hydro", "site", 1.5),
+            ("max_utilization", "*", "*", 0.7),
+        ],
+        [("max_utilization", "*", "*", 0.6), ("discount_rate", "*", "*", 0.05)],
+    ],
+)
+def test_the_kept_lps_take_demand_capacity_and_utilization_as_new_numbers(overrides):
+    """A change of demand, capacity or max_utilization, made as new numbers in the kept
+    LPs, leaves them equal to the LP of a model built for the change from scratch (matrix,
+    bounds and costs), and the held plan's answer equal to the one on that model."""
+    loaded = read_plan(SEED)
+    options = SolverOptions(threads=1)
+    engine = Engine(loaded, options)
+    assert set(engine.linear.knobs) == {
+        "demand_multiplier",
+        "power_capacity_multiplier",
+        "max_utilization",
+    }
+    request = Request(tuple(Override(*o) for o in overrides))
+    patched = engine.quick(request)
+    assert len(engine._kept) == 1  # no model was built for the change
+    fresh = _build(applied(loaded, request), options).relaxed.getLp()
+    kept = engine._kept[()].relaxed.getLp()
+    for name in ("row_lower_", "row_upper_", "col_lower_", "col_upper_", "col_cost_"):
+        np.testing.assert_allclose(getattr(kept, name), getattr(fresh, name), rtol=1e-9)
+    np.testing.assert_allclose(kept.a_matrix_.value_, fresh.a_matrix_.value_, rtol=1e-9)
+    np.testing.assert_array_equal(kept.a_matrix_.index_, fresh.a_matrix_.index_)
+    rebuilt = Engine(
+        loaded, options, engine.base_state, dataclasses.replace(engine.linear, knobs={})
+    )
+    again = rebuilt.quick(request)
+    assert len(rebuilt._kept) == 2  # this one built a model for the change
+    assert patched["objective_usd"] == pytest.approx(again["objective_usd"], rel=1e-9)
+    assert patched["bound_usd"] == pytest.approx(again["bound_usd"], rel=1e-7)
+    assert patched["certificate"]["holds"]

@@ -4,9 +4,11 @@
 built, racks bought, reserved commitments, edge devices) and only the operations chosen
 again under the new figures, an LP; beside it the LP relaxation of the whole model, whose
 optimum bounds every plan from below. Both are kept HiGHS instances: a change of costs
-changes their cost vectors (``changeColsCost``) and HiGHS starts from its last basis; a
-change of the model's rows (demand, power capacity, max_utilization) builds them anew.
-The held plan's answer is certified against its own LP like every other solve.
+changes their cost vectors (``changeColsCost``), a change of demand, site power capacity
+or max_utilization the coefficients and bounds that follow it (found by
+optimizer.calculator.linear), and HiGHS starts from its last basis; any other change
+(an emissions cap, one that changes the model's sets) builds the model anew. The held
+plan's answer is certified against its own LP like every other solve.
 
 **Then** (:meth:`Engine.final`): the full mixed-integer solve of the scenario, by
 optimizer.whatif.scenario_outcome, the very code ``optimize --sweep`` runs, started from
@@ -26,7 +28,8 @@ import pyomo.environ as pyo
 
 from optimizer import results
 from optimizer.calculator import figures
-from optimizer.calculator.controls import Request, applied, cost_only, with_settings
+from optimizer.calculator.controls import Request, applied, with_settings
+from optimizer.calculator.linear import Linear, probe
 from optimizer.certify import CertificateError, certified
 from optimizer.compare import plan_changes, plan_view
 from optimizer.models import build_data, build_model
@@ -62,9 +65,16 @@ class _Kept:
 class Engine:
     """One session's solver state: the plan, the options, the plan now held, kept LPs."""
 
-    def __init__(self, plan: Plan, options: SolverOptions, base: Base | None = None) -> None:
-        """Solve the base case (unless ``base`` gives it, from another engine) and build
-        the kept LPs for changes of costs."""
+    def __init__(
+        self,
+        plan: Plan,
+        options: SolverOptions,
+        base: Base | None = None,
+        linear: Linear | None = None,
+    ) -> None:
+        """Solve the base case (unless ``base`` gives it, from another engine), build the
+        kept LPs and find the changes they take as new numbers (unless ``linear`` gives
+        them, from another engine)."""
         self.plan = plan
         self.options = options
         self._kept: dict[tuple[object, ...], _Kept] = {}
@@ -72,7 +82,8 @@ class Engine:
         self.base_state = base if base is not None else self._solve(Request())
         self.base, self.held, self.held_view = self.base_state
         self.base_view = self.held_view
-        self._kept_for(Request(), plan)
+        kept = self._kept_for(Request(), plan)
+        self.linear = linear if linear is not None else probe(plan, options, kept.compiled)
 
     # -- the full solve --------------------------------------------------------------------
 
@@ -109,10 +120,16 @@ class Engine:
         """The held plan operated under the request, certified, and the LP bound."""
         started = time.perf_counter()
         plan = applied(self.plan, request)
-        kept = self._kept_for(request, plan)
+        data = build_data(plan)
+        try:
+            factors = self.linear.factors(self.plan, request, data)
+        except KeyError:  # the kept LPs cannot take it: a model built for the request
+            kept = self._kept_for(request, plan)
+        else:
+            kept = self._kept[()]
+            self.linear.apply([kept.held, kept.relaxed], factors)
+            replace_objective(kept.model, data)
         m = kept.model
-        if cost_only(request):
-            replace_objective(m, build_data(plan))
         cost, offset = objective_costs(m.total_cost, kept.compiled.columns)
         scale = objective_scale(cost)
         every = np.arange(len(cost), dtype=np.int32)
@@ -142,9 +159,10 @@ class Engine:
         return figures.quick(cost_table, solved, bound, time.perf_counter() - started)
 
     def _kept_for(self, request: Request, plan: Plan) -> _Kept:
-        """The kept model for the request's structure: the base case's for a change of
-        costs (at most two structures are kept, the base case's and the last)."""
-        key = () if cost_only(request) else request.key
+        """The kept model for the request's structure: the base case's for a change the
+        kept LPs take as new numbers (at most two are kept, the base case's and the
+        last)."""
+        key = () if not request.overrides else request.key
         if key not in self._kept:
             if len(self._kept) >= 2:
                 self._kept.pop(next(k for k in self._kept if k != ()))

@@ -22,7 +22,7 @@ from typing import Any
 
 from optimizer.calculator import process
 from optimizer.calculator.controls import Request
-from optimizer.calculator.engine import Base
+from optimizer.calculator.process import Shared
 from optimizer.plan import Plan
 from optimizer.solve import SolverOptions
 
@@ -44,11 +44,11 @@ def _context() -> Any:
 class Worker:
     """One worker process and the thread that reads its pipe."""
 
-    def __init__(self, plan: Plan, options: SolverOptions, base: Base | None) -> None:
+    def __init__(self, plan: Plan, options: SolverOptions, shared: Shared | None) -> None:
         context = _context()
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=process.main, args=(child, plan, options, base), daemon=True
+            target=process.main, args=(child, plan, options, shared), daemon=True
         )
         self.process.start()
         child.close()
@@ -58,7 +58,7 @@ class Worker:
         self.ready = False
         self.retired = False  # stopped on purpose: its end is no failure
 
-    def wait_ready(self, timeout: float = STARTUP_S) -> Base:
+    def wait_ready(self, timeout: float = STARTUP_S) -> Shared:
         """Block until the worker has solved (or been given) the base case."""
         if not self.conn.poll(timeout):
             raise WorkerFailed("the base case was not solved in time")
@@ -127,7 +127,8 @@ class Pool:
     def __init__(self, plan: Plan, options: SolverOptions) -> None:
         self.plan, self.options = plan, options
         first = Worker(plan, options, None)
-        self.base = first.wait_ready()
+        self.shared = first.wait_ready()
+        self.base = self.shared[0]
         self._spare: Worker | None = first
         self.sessions: dict[str, Session] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -170,7 +171,7 @@ class Pool:
             self.loop.run_in_executor(None, worker.stop)
 
     def _new_worker(self) -> Worker:
-        worker = Worker(self.plan, self.options, self.base)
+        worker = Worker(self.plan, self.options, self.shared)
         if self.loop is not None:
             self._listen(worker)
         return worker

@@ -1,9 +1,11 @@
 """The worker process: one session's Engine, fed jobs over a pipe.
 
 Messages to the worker: ``("job", id, Request)`` and ``("stop",)``. From it:
-``("ready", base)`` once, then for each job ``("quick", id, answer)``, while the
-full solve runs ``("progress", id, {"incumbent_usd", "bound_usd", "seconds"})`` (the
-best plan HiGHS has found so far and its bound: never certified, never final), then
+``("ready", (base, linear))`` once (the base case's answer and the changes the kept LPs
+take as new numbers, which the server hands to the next workers), then for each job
+``("quick", id, answer)``; while the full solve runs,
+``("progress", id, {"incumbent_usd", "bound_usd", "seconds"})`` (the best plan HiGHS
+has found so far and its bound: never certified, never final); then
 ``("final", id, answer)``, ``("failed", id, message)`` or ``("cancelled", id)``, and
 always ``("end", id)`` last.
 
@@ -25,10 +27,12 @@ from types import FrameType
 from typing import Any
 
 from optimizer.calculator.engine import Base, Engine
+from optimizer.calculator.linear import Linear
 from optimizer.plan import Plan
 from optimizer.solve import SolverOptions, watching
 
 CANCEL = signal.SIGUSR1
+Shared = tuple[Base, Linear]  # what the first worker finds and every later one is given
 
 
 class _State:
@@ -59,15 +63,15 @@ def _checkpoint() -> None:
         raise KeyboardInterrupt
 
 
-def main(conn: Connection, plan: Plan, options: SolverOptions, base: Base | None) -> None:
+def main(conn: Connection, plan: Plan, options: SolverOptions, shared: Shared | None) -> None:
     """The worker's life: build the engine (solving the base case unless given), then
     answer jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(CANCEL, _on_cancel)
     with open(os.devnull, "wb") as null:  # highspy prints when a solve is interrupted
         os.dup2(null.fileno(), 1)
-    engine = Engine(plan, options, base)
-    conn.send(("ready", engine.base_state))
+    engine = Engine(plan, options, *(shared or (None, None)))
+    conn.send(("ready", (engine.base_state, engine.linear)))
     while True:
         try:
             message = conn.recv()

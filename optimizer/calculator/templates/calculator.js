@@ -8,6 +8,9 @@ const session = Array.from(crypto.getRandomValues(new Uint8Array(12)),
   (b) => b.toString(16).padStart(2, "0")).join("");
 const ENV = [["onprem", "On-prem", "#2f6b9a"], ["cloud", "Cloud", "#e8862a"],
   ["api", "Token APIs", "#4e9a52"], ["edge", "Edge", "#9467bd"]];
+const SETTINGS = { discount_rate: ["Discount rate", "a year (0.08 = 8 %)"],
+  max_utilization: ["Max utilization", "of each rack (0.85 = 85 %)"],
+  residual_value: ["Residual value", "of hardware at the end"] };
 const money = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 let seq = 0;
 let version = -1;
@@ -83,7 +86,7 @@ function addRow(parameter, target) {
 
 function settingRow(name, spec) {
   const row = el("div", { class: "row", "data-setting": name });
-  const label = el("label", { text: name.replace("_", " ") });
+  const label = el("label", { text: SETTINGS[name][0] });
   let input;
   if (spec.choices) {
     input = el("select", { class: "value", "aria-label": name });
@@ -98,7 +101,8 @@ function settingRow(name, spec) {
     input.value = String(spec.value);
   }
   input.addEventListener("change", () => schedule(0));
-  row.append(label, input, el("div", { class: "error", role: "alert" }));
+  row.append(label, input, el("span", { class: "unit", text: SETTINGS[name][1] }),
+    el("div", { class: "error", role: "alert" }));
   $("settings").append(row);
 }
 
@@ -265,7 +269,7 @@ function quality(state, figure) {
   const gap = f.mip_gap === null ? "" : `, within ${pct(f.mip_gap, 2)} of the best possible`;
   setStatus("ok", f.status === "optimal" ? "Final · certified optimal" : `Final · ${f.status}`);
   q.textContent = `Final: the full plan re-solved and certified${gap} ` +
-    `(${f.seconds.toFixed(1)} s). Scenario ${f.scenario}.`;
+    `(${f.seconds.toFixed(1)} s). Changes: ${describe()}.`;
   const list = $("changes");
   list.replaceChildren();
   for (const c of f.changes_from_base || []) {
@@ -338,14 +342,19 @@ async function poll() {
 
 // ---- pin, save, download ----------------------------------------------------------------
 function describe() {
+  // the current changes in words: "Cloud prices at aws × 1.43; Discount rate 0.066"
   const { overrides, settings } = request();
-  const parts = overrides.map((o) => `${o.parameter}${o.target === "*" ? "" : "@" + o.target}` +
-    `=${o.value}`);
+  const parts = overrides.map((o) => {
+    const p = byName[o.parameter];
+    const where = o.target === "*" ? "" : ` at ${o.target}`;
+    return p.neutral === null ? `${p.label}${where} ${o.value} ${p.unit}` :
+      `${p.label.replace(" ×", "")}${where} × ${o.value}`;
+  });
   for (const [k, v] of Object.entries(settings)) {
     const spec = config.controls.settings[k];
-    if (spec && String(spec.value) !== String(v)) parts.push(`${k}=${v}`);
+    if (spec && String(spec.value) !== String(v)) parts.push(`${SETTINGS[k][0]} ${v}`);
   }
-  return parts.join(", ") || "the workbook as it is";
+  return parts.join("; ") || "the workbook as it is";
 }
 
 function compare() {
