@@ -203,8 +203,9 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     return h
 
 
-# (cost of the best plan found so far or None, best bound or None), in USD, during a solve
-MipProgress = Callable[[float | None, float | None], None]
+# (cost of the best plan found so far or None, best bound or None), in USD, during a
+# solve; True stops the solve (as HiGHS's interrupt does: run_highs raises KeyboardInterrupt)
+MipProgress = Callable[[float | None, float | None], bool]
 _watchers: list[MipProgress] = []
 PROGRESS_EVERY_S = 1.0  # between better plans, the bound is reported at most this often
 
@@ -215,7 +216,8 @@ def watching(progress: MipProgress) -> Iterator[None]:
     ``progress(best plan's cost so far, best bound)`` at each better plan HiGHS finds
     (its improving-solution callback) and, between them, at most every PROGRESS_EVERY_S
     (its interrupt callback). Called from HiGHS's thread; nothing it reports is
-    certified: only the finished solve is."""
+    certified: only the finished solve is. When ``progress`` returns True, the solve
+    stops at HiGHS's next check, as at Ctrl-C."""
     _watchers.append(progress)
     try:
         yield
@@ -233,11 +235,12 @@ def _watch(h: highspy.Highs, scale: float) -> None:
         last[0] = now
         out = event.data_out  # type: ignore[attr-defined]
         primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
-        for progress in _watchers:
-            progress(
-                primal / scale if math.isfinite(primal) else None,
-                dual / scale if math.isfinite(dual) else None,
-            )
+        incumbent = primal / scale if math.isfinite(primal) else None
+        bound = dual / scale if math.isfinite(dual) else None
+        stop = [progress(incumbent, bound) for progress in list(_watchers)]
+        if any(stop) and event.data_in is not None:  # type: ignore[attr-defined]
+            event.data_in.user_interrupt = True  # type: ignore[attr-defined]
+            last[0] = -math.inf  # and at every check after, until HiGHS stops
 
     h.cbMipImprovingSolution.subscribe(lambda event: report(event, True))
     h.cbMipInterrupt.subscribe(lambda event: report(event, False))

@@ -312,6 +312,8 @@ def test_a_full_solve_reports_its_best_plan_so_far(tmp_path: Path):
     before = len(seen)
     solve(m, SolverOptions(threads=1))  # outside the block: nothing reported
     assert len(seen) == before
+    with watching(lambda incumbent, bound: True), pytest.raises(KeyboardInterrupt):
+        solve(m, SolverOptions(threads=1))  # a watcher that says stop interrupts HiGHS
 
 
 def test_download_is_the_commands_folder(server: Server):

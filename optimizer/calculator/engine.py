@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,11 +89,17 @@ class Engine:
 
     # -- the full solve --------------------------------------------------------------------
 
-    def final(self, request: Request) -> dict[str, Any]:
+    def final(
+        self, request: Request, rebuilding: Callable[[], AbstractContextManager[None]] = nullcontext
+    ) -> dict[str, Any]:
         """The certified optimum of the request's scenario, as the page shows it, with the
         decisions that differ from the base plan and from the plan held until now, which
-        it replaces (when it has one)."""
-        answer, incumbent, view = self._solve(request)
+        it replaces (when it has one). When the solve builds a model of its own (the
+        scenario changes more than prices), it runs within ``rebuilding()``: nothing kept
+        changes there, so it may be stopped anywhere."""
+        _, scenario = with_settings(self.plan, request)
+        with nullcontext() if scenario.prices_only else rebuilding():
+            answer, incumbent, view = self._solve(request)
         answer["changes_from_base"] = figures.changes(plan_changes(self.base_view, view))
         answer["changes_from_held"] = figures.changes(plan_changes(self.held_view, view))
         if incumbent:

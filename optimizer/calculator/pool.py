@@ -26,7 +26,7 @@ from optimizer.calculator.process import Shared
 from optimizer.plan import Plan
 from optimizer.solve import SolverOptions
 
-CANCEL_GRACE_S = 10.0
+CANCEL_GRACE_S = 30.0  # a model build before HiGHS starts (and stops at once) may take long
 MAX_SESSIONS = 3
 STARTUP_S = 600.0  # the base case's solve, in the first worker
 

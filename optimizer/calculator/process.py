@@ -12,16 +12,20 @@ always ``("end", id)`` last.
 A newer change cancels the job in progress: the server sends SIGUSR1. While HiGHS
 solves, the signal interrupts it (highspy cancels the solve, HiGHS's own interrupt,
 and optimizer.solve.run_highs raises KeyboardInterrupt); anywhere else it is noted and
-the job stops at the next safe point, so a model is never left half rebuilt. The
+the job stops at the next safe point, so a kept model is never left half changed. A
+full solve that builds a model of its own stops anywhere (nothing kept changes there);
+one that has not reached HiGHS yet stops at HiGHS's first check (solve.watching). The
 worker ignores SIGINT: Ctrl-C in the terminal belongs to the server, which stops it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
@@ -38,6 +42,7 @@ Shared = tuple[Base, Linear]  # what the first worker finds and every later one 
 class _State:
     busy = False  # a job is running
     cancel = False  # a cancel came for it
+    anywhere = False  # the job may stop anywhere (it builds a model of its own)
 
 
 def _in_highs(frame: FrameType | None) -> bool:
@@ -54,8 +59,19 @@ def _on_cancel(signum: int, frame: FrameType | None) -> None:
     if not _State.busy:
         return
     _State.cancel = True
-    if _in_highs(frame):
+    if _State.anywhere or _in_highs(frame):
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _anywhere() -> Iterator[None]:
+    """Within the block a cancel stops the job at once, wherever it is."""
+    _State.anywhere = True
+    try:
+        _checkpoint()
+        yield
+    finally:
+        _State.anywhere = False
 
 
 def _checkpoint() -> None:
@@ -89,7 +105,11 @@ def _progress(conn: Connection, job: int) -> Any:
     started = time.perf_counter()
     lock = threading.Lock()
 
-    def send(incumbent: float | None, bound: float | None) -> None:
+    def send(incumbent: float | None, bound: float | None) -> bool:
+        """Report; True (stop the solve) when a cancel came outside HiGHS's wait, e.g.
+        while the model was being built."""
+        if _State.cancel:
+            return True
         seconds = time.perf_counter() - started
         with lock:
             conn.send(
@@ -99,6 +119,7 @@ def _progress(conn: Connection, job: int) -> Any:
                     {"incumbent_usd": incumbent, "bound_usd": bound} | {"seconds": seconds},
                 )
             )
+        return False
 
     return send
 
@@ -115,7 +136,7 @@ def _run(conn: Connection, engine: Engine, job: int, request: Any) -> None:
         _checkpoint()
         cpu = time.process_time()
         with watching(_progress(conn, job)):
-            final = engine.final(request)
+            final = engine.final(request, _anywhere)
         final["cpu_seconds"] = time.process_time() - cpu
         _checkpoint()
         reply = ("final", job, final)

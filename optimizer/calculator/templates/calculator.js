@@ -70,7 +70,7 @@ function addRow(parameter, target) {
     }
     unit.textContent = q.unit;
     value.value = q.neutral === null ? "" : String(q.neutral);
-    value.placeholder = q.neutral === null ? "as in the workbook" : "";
+    value.placeholder = q.neutral === null ? "unchanged" : "";
     slider.hidden = q.neutral === null;
     slider.value = q.neutral === null ? "1" : String(q.neutral);
   }
@@ -266,7 +266,8 @@ function quality(state, figure) {
       `No plan meets these figures: ${f.diagnosis.join("; ")}` : "No plan meets these figures.";
     return;
   }
-  const gap = f.mip_gap === null ? "" : `, within ${pct(f.mip_gap, 2)} of the best possible`;
+  const gap = f.mip_gap === null ? "" : f.mip_gap < 5e-5 ? ", proven the best possible" :
+    `, proven within ${pct(f.mip_gap, 2)} of the best possible`;
   setStatus("ok", f.status === "optimal" ? "Final · certified optimal" : `Final · ${f.status}`);
   q.textContent = `Final: the full plan re-solved and certified${gap} ` +
     `(${f.seconds.toFixed(1)} s). Changes: ${describe()}.`;
