@@ -40,8 +40,7 @@ def render_cli() -> str:
         "prints them. [cli.md](cli.md) says more about each, the exit codes and the output.\n\n"
         + _help(command, "optimize")
         + "\n## optimize serve\n\nThe calculator, as `optimize serve --help` prints it; "
-        "[calculator.md](calculator.md) describes the page.\n\n"
-        + _help(serve, "optimize serve")
+        "[calculator.md](calculator.md) describes the page.\n\n" + _help(serve, "optimize serve")
     )
 
 

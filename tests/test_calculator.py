@@ -258,7 +258,7 @@ def test_save_as_scenario_writes_a_new_workbook_that_checks(server: Server, plan
     checked = optimize(saved, "--check")
     assert checked.returncode == 0, checked.stderr
     assert hashlib.sha256(plan.read_bytes()).hexdigest() == before
-    rows = pd.read_excel(saved, sheet_name="scenarios")
+    rows = pd.read_excel(saved, sheet_name="scenarios", engine="openpyxl")
     assert list(rows.loc[rows["scenario"] == "dear", "value"]) == [1.5]
     chances = rows.groupby("scenario")["probability"].first()
     # seed-article's 0.2 / 0.3 / 0.5, scaled by 1 - 0.2 to make room for the new 0.2
@@ -279,7 +279,7 @@ def test_a_workbook_without_probabilities_takes_none(tmp_path: Path):
     assert refused.value.field == "probability"
     saved = save_scenario(loaded, one, "dear", "saved.xlsx", "")
     assert optimize(saved, "--check").returncode == 0
-    rows = pd.read_excel(saved, sheet_name="scenarios")
+    rows = pd.read_excel(saved, sheet_name="scenarios", engine="openpyxl")
     assert rows.loc[rows["scenario"] == "dear", "probability"].isna().all()
 
 

@@ -246,6 +246,8 @@ function quality(state, figure) {
   }
   if (state.solving) {
     setStatus("busy", "Solving in full…");
+    $("changes-held").textContent = "These are the last final answer's decisions; the full " +
+      "re-solve will update them.";
     if (state.quick && state.quick.objective_usd !== undefined) {
       const above = state.quick.above_bound;
       q.textContent = "At once: today's sites, racks and commitments held, operations " +
