@@ -14,8 +14,13 @@ import sys
 
 
 def run() -> None:
-    """The console script: import the command, then run it."""
+    """The console script: import the command, then run it (`optimize serve ...`: the
+    calculator's command, optimizer.cli.serve)."""
     try:
+        if sys.argv[1:2] == ["serve"]:
+            from optimizer.cli.serve import serve
+
+            serve.main(sys.argv[2:], prog_name="optimize serve")
         from optimizer.cli.command import main
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: nothing was written; an existing result is as it was\n")

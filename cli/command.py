@@ -155,6 +155,9 @@ def main(
     2 invalid input, 3 no feasible plan, 4 time limit with no plan, 5 a what-if
     run with failed scenarios or regret solves, 6 an environment failure (output
     not writable, disk full, cluster unreachable), 128 + N stopped by signal N.
+
+    `optimize serve PLAN` starts the calculator, a local page that re-solves the plan as
+    its controls change (`optimize serve --help`).
     """
     options = {"time_limit_s": time_limit, "mip_gap": mip_gap, "threads": threads}
     request = (

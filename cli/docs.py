@@ -13,25 +13,34 @@ from pathlib import Path
 import click
 
 from optimizer.cli.command import main as command
+from optimizer.cli.serve import serve
 from optimizer.docs import HEADER, render_inputs, render_outputs
 
 DOCS = Path("docs")
 
 
-def render_cli() -> str:
-    """docs/cli-reference.md: `optimize --help`, as click prints it."""
+def _help(command: click.Command, name: str) -> str:
+    """``command``'s help, as click prints it (at 100 columns)."""
     context = click.Context(
         command,
-        info_name="optimize",
+        info_name=name,
         terminal_width=100,
         max_content_width=100,
         **command.context_settings,
     )
+    return "```text\n" + command.get_help(context) + "\n```\n"
+
+
+def render_cli() -> str:
+    """docs/cli-reference.md: `optimize --help` and `optimize serve --help`, as click
+    prints them."""
     return (
-        HEADER.replace("optimizer/schema.py", "cli/command.py")
+        HEADER.replace("optimizer/schema.py", "cli/command.py and cli/serve.py")
         + "\n# Command-line reference\n\nThe options of `optimize`, as `optimize --help` "
         "prints them. [cli.md](cli.md) says more about each, the exit codes and the output.\n\n"
-        "```text\n" + command.get_help(context) + "\n```\n"
+        + _help(command, "optimize")
+        + "\n## optimize serve\n\nThe calculator, as `optimize serve --help` prints it; "
+        "[calculator.md](calculator.md) describes the page.\n\n" + _help(serve, "optimize serve")
     )
 
 

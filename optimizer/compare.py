@@ -240,6 +240,14 @@ def plan_view(run: ScenarioRun) -> dict[str, float]:
     return out
 
 
+def plan_changes(x: dict[str, float], y: dict[str, float]) -> list[tuple[str, float, float]]:
+    """Each decision of two plans (as plan_view states them) that differs: (decision,
+    value in ``x``, value in ``y``)."""
+    return [
+        (k, x.get(k, 0), y.get(k, 0)) for k in sorted(set(x) | set(y)) if x.get(k, 0) != y.get(k, 0)
+    ]
+
+
 @dataclass(frozen=True)
 class BreakEven:
     """Where a swept parameter changes the plan: the bracket around the change (both
@@ -256,12 +264,7 @@ class BreakEven:
         return (self.below + self.above) / 2
 
     def changes(self) -> list[tuple[str, float, float]]:
-        x, y = plan_view(self.run_below), plan_view(self.run_above)
-        return [
-            (k, x.get(k, 0), y.get(k, 0))
-            for k in sorted(set(x) | set(y))
-            if x.get(k, 0) != y.get(k, 0)
-        ]
+        return plan_changes(plan_view(self.run_below), plan_view(self.run_above))
 
     def line(self) -> str:
         """The break-even in words (the form report.html reads)."""

@@ -199,16 +199,65 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     return h
 
 
+# (cost of the best plan found so far or None, best bound or None), in USD, during a
+# solve; True stops the solve (as HiGHS's interrupt does: run_highs raises KeyboardInterrupt)
+MipProgress = Callable[[float | None, float | None], bool]
+_watchers: list[MipProgress] = []
+PROGRESS_EVERY_S = 1.0  # between better plans, the bound is reported at most this often
+
+
+@contextlib.contextmanager
+def watching(progress: MipProgress) -> Iterator[None]:
+    """Within the block, every mixed-integer solve of this process reports how it goes:
+    ``progress(best plan's cost so far, best bound)`` at each better plan HiGHS finds
+    (its improving-solution callback) and, between them, at most every PROGRESS_EVERY_S
+    (its interrupt callback). Called from HiGHS's thread; nothing it reports is
+    certified: only the finished solve is. When ``progress`` returns True, the solve
+    stops at HiGHS's next check, as at Ctrl-C."""
+    _watchers.append(progress)
+    try:
+        yield
+    finally:
+        _watchers.remove(progress)
+
+
+def _watch(h: highspy.Highs, scale: float) -> None:
+    last = [-math.inf]
+
+    def report(event: object, always: bool) -> None:
+        now = time.monotonic()
+        if not always and now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
+        out = event.data_out  # type: ignore[attr-defined]
+        primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
+        incumbent = primal / scale if math.isfinite(primal) else None
+        bound = dual / scale if math.isfinite(dual) else None
+        stop = [progress(incumbent, bound) for progress in list(_watchers)]
+        if any(stop) and event.data_in is not None:  # type: ignore[attr-defined]
+            event.data_in.user_interrupt = True  # type: ignore[attr-defined]
+            last[0] = -math.inf  # and at every check after, until HiGHS stops
+
+    h.cbMipImprovingSolution.subscribe(lambda event: report(event, True))
+    h.cbMipInterrupt.subscribe(lambda event: report(event, False))
+
+
 def run_highs(
     h: highspy.Highs, compiled: Compiled, handoff: float, started: float
 ) -> tuple[Solved, np.ndarray | None, np.ndarray | None]:
     """Solve what ``h`` holds; the status, and column values and row duals when there are."""
     log: list[str] = []
     h.cbLogging.subscribe(lambda event: log.append(event.message))
+    watched = bool(_watchers) and bool(compiled.integer.any())
+    if watched:
+        _watch(h, compiled.objective_scale)
     t0 = time.perf_counter()
     h.solve()
     seconds = time.perf_counter() - t0
     h.cbLogging.clear()
+    if watched:
+        h.cbMipImprovingSolution.clear()
+        h.cbMipInterrupt.clear()
     model_status = h.getModelStatus()
     if model_status == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt

@@ -41,7 +41,7 @@ from optimizer.compare import (
 )
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
-from optimizer.run import operate_prices, optimize, resolve_prices
+from optimizer.run import Outcome, operate_prices, optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
@@ -64,26 +64,38 @@ def solve_scenario(
 ) -> ScenarioRun:
     """Solve one scenario (in a worker); with ``fixed``, under that first-stage plan.
 
-    A scenario that changes only prices reuses the model this worker built for the
-    plan, with only its objective changed, and so does a plan operated under it with
-    its first stage fixed (``reuse=False`` rebuilds it, for the benchmark's
-    comparison).
-    """
-    if fixed is None and reuse and scenario.prices_only:
-        outcome = resolve_prices(plan, scenario, options)
-        if outcome is not None:
-            return ScenarioRun(
-                scenario=scenario,
-                solved=outcome.solved,
-                tables=outcome.tables,
-                diagnosis=outcome.diagnosis,
-                plan=first_stage(outcome.model) if outcome.solved.has_plan else None,
-            )
+    A plan operated under a scenario that changes only prices, its first stage fixed,
+    reuses the model this worker built for the plan too (``reuse=False`` rebuilds it)."""
     if fixed is not None and reuse and scenario.prices_only:
         operated = operate_prices(plan, scenario, fixed, options)
         if operated is not None:
             return ScenarioRun(scenario=scenario, solved=operated)
-    outcome = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
+    return as_run(scenario, scenario_outcome(plan, scenario, options, fixed, reuse), fixed)
+
+
+def scenario_outcome(
+    plan: Plan,
+    scenario: Scenario,
+    options: SolverOptions,
+    fixed: FirstStage | None = None,
+    reuse: bool = True,
+) -> Outcome:
+    """The run of one scenario, as every what-if path solves it (the local calculator too).
+
+    A scenario that changes only prices reuses the model this process built for the
+    plan, with only its objective changed, in a new HiGHS instance (``reuse=False``
+    rebuilds it, for the benchmark's comparison).
+    """
+    if fixed is None and reuse and scenario.prices_only:
+        outcome = resolve_prices(plan, scenario, options)
+        if outcome is not None:
+            return outcome
+    return optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
+
+
+def as_run(scenario: Scenario, outcome: Outcome, fixed: FirstStage | None = None) -> ScenarioRun:
+    """A scenario's outcome as the what-if tables take it (its first-stage plan when it
+    has one and was free to choose it)."""
     keep = outcome.model is not None and outcome.solved.has_plan and fixed is None
     return ScenarioRun(
         scenario=scenario,

@@ -65,6 +65,19 @@ def render_page(view: View) -> str:
     )
 
 
+def render_sections(view: View) -> dict[str, str]:
+    """report.html's per-period sections (costs, sites, workloads) each on its own, drawn
+    by the same code and templates, for another page that shows them (the local
+    calculator). Empty when the focus scenario has no plan."""
+    if not view.has_plan:
+        return {}
+    contexts = {"costs": _costs(view), "sites": _sites(view), "workloads": _workloads(view)}
+    return {
+        name: ENVIRONMENT.get_template(f"{name}.html").render(**{name: context})
+        for name, context in contexts.items()
+    }
+
+
 def _meta(view: View) -> Context:
     s = view.settings
     bits = []
