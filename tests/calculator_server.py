@@ -37,7 +37,7 @@ class Server:
 def optimize(*args: object, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The command, in a process of its own."""
     return subprocess.run(
-        [sys.executable, "-c", LAUNCH, *map(str, args)],
+        [sys.executable, "-P", "-c", LAUNCH, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -50,7 +50,7 @@ def running(plan: Path, log: Path, *extra: str, wait: float = 900) -> Iterator[S
     port = free_port()
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "serve", str(plan), "--port", str(port), *extra],
+            [sys.executable, "-P", "-c", LAUNCH, "serve", str(plan), "--port", str(port), *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,

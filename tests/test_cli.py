@@ -225,7 +225,7 @@ def test_version_and_help_load_no_library():
     for option, said in (("--version", "version"), ("--help", "Exit codes")):
         code = f"HEAVY = {HEAVY!r}\n{LOADED}"
         done = subprocess.run(
-            [sys.executable, "-c", code, option], capture_output=True, text=True, timeout=120
+            [sys.executable, "-P", "-c", code, option], capture_output=True, text=True, timeout=120
         )
         assert said in done.stdout, done.stdout + done.stderr
         assert done.stdout.splitlines()[-1] == "exit 0 loaded nothing", done.stdout
@@ -236,7 +236,7 @@ def test_a_run_still_loads_them(book):
     test would see them if --version did."""
     code = f"HEAVY = {HEAVY!r}\n{LOADED}"
     done = subprocess.run(
-        [sys.executable, "-c", code, str(book()), "--check"],
+        [sys.executable, "-P", "-c", code, str(book()), "--check"],
         capture_output=True,
         text=True,
         timeout=120,
