@@ -455,6 +455,12 @@ def test_the_page_shows_the_commands_figure(browser, server: Server, plan: Path,
     assert shown == pytest.approx(
         cli_objective(plan, "power_price_usd_per_kwh=0.3", tmp_path), rel=1e-9
     )
+    # each workload's unit cost beside the cheapest allowed alternative, as report.html has
+    # it: the chatbot's is the workbook's US API at its list price, 2.50 USD a million tokens
+    finance = page.inner_text("#finance")
+    assert "What each workload costs" in finance
+    chatbot = next(line for line in finance.splitlines() if line.startswith("chatbot"))
+    assert "tokenapi-us-70b" in chatbot and "2.5" in chatbot
     page.click("#pin")
     set_row(page, "cloud_price_multiplier", "0.7")
     now = wait_final(page)

@@ -107,33 +107,7 @@ def final(plan: Plan, run: ScenarioRun, seconds: float) -> dict[str, Any]:
     view = View.of(run.tables, info)
     answer |= _costs(run.tables["costs"])
     answer["sections"] = render_sections(view)
-    answer["workload_costs"] = workload_costs(run.tables)
     return answer
-
-
-# ---- per-workload cost panel (USD per million tokens against the cheapest API) -----------
-# The attribution of cost to workloads is built elsewhere (issue 12, workload_costs.csv).
-# When the run's tables hold it, its rows are handed to the page as they are; the page
-# shows them in its "Cost of each workload" panel. Nothing is attributed here.
-
-
-def workload_costs(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
-    table = tables.get("workload_costs")
-    if table is None or table.empty:
-        return None
-    shown = table.drop(columns=[c for c in ("scenario",) if c in table.columns])
-    return {
-        "columns": [str(c) for c in shown.columns],
-        "rows": [[_cell(v) for v in row] for row in shown.itertuples(index=False)],
-    }
-
-
-def _cell(value: object) -> object:
-    number = _number(value) if not isinstance(value, str) else None
-    return number if number is not None else str(value)
-
-
-# ---- end of the per-workload cost panel ---------------------------------------------------
 
 
 def changes(found: list[tuple[str, float, float]]) -> list[dict[str, Any]]:

@@ -66,15 +66,24 @@ def render_page(view: View) -> str:
 
 
 def render_sections(view: View) -> dict[str, str]:
-    """report.html's per-period sections (costs, sites, workloads) each on its own, drawn
-    by the same code and templates, for another page that shows them (the local
-    calculator). Empty when the focus scenario has no plan."""
+    """report.html's per-period sections (costs, sites, workloads) and what each workload
+    costs (finance: per unit, against the cheapest API or cloud offer; the notes; the
+    moves) each on its own, drawn by the same code and templates, for another page that
+    shows them (the local calculator). Empty when the focus scenario has no plan."""
     if not view.has_plan:
         return {}
-    contexts = {"costs": _costs(view), "sites": _sites(view), "workloads": _workloads(view)}
+    contexts = {
+        "costs": _costs(view),
+        "sites": _sites(view),
+        "workloads": _workloads(view),
+        "finance": page_finance.finance(view),
+    }
     return {
-        name: ENVIRONMENT.get_template(f"{name}.html").render(**{name: context})
+        name: ENVIRONMENT.get_template(f"{name}.html").render(
+            **{name: context, "currency": view.currency}
+        )
         for name, context in contexts.items()
+        if context is not None
     }
 
 

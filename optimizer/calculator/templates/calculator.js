@@ -304,19 +304,8 @@ function progress(state) {
 
 function sections(final) {
   const parts = final.sections || {};
-  for (const name of ["costs", "sites", "workloads"]) {
+  for (const name of ["finance", "costs", "sites", "workloads"]) {
     $(name).innerHTML = parts[name] || "";  // rendered and escaped by the server
-  }
-  const table = final.workload_costs;
-  $("workload-costs").hidden = !table;
-  if (table) {
-    const t = $("workload-table");
-    t.replaceChildren(el("tr", {}, ...table.columns.map((c) => el("th", { text: c }))));
-    for (const row of table.rows) {
-      t.append(el("tr", {}, ...row.map((v) => el("td", {
-        text: typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 2 }) : v,
-      }))));
-    }
   }
 }
 
