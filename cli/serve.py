@@ -14,10 +14,8 @@ from optimizer.calculator.server import serve as run_server
 from optimizer.cli.exits import Exit
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import read_plan
-from optimizer.outputs import write_folder
 from optimizer.plan import Plan
-from optimizer.record import run_info, whatif_info
-from optimizer.results import empty_tables
+from optimizer.record import write_run, write_whatif
 from optimizer.run import optimize
 from optimizer.safety import machine_threads, visible
 from optimizer.scenarios import BASE, Scenario
@@ -74,15 +72,11 @@ def serve(plan: Path, port: int, host: str, open_browser: bool) -> None:
         """What `optimize PLAN --sweep ...` writes for the overrides (the base case alone:
         what `optimize PLAN` writes)."""
         if not scenario.overrides:
-            outcome = optimize(chosen, options)
-            tables = dict(outcome.tables) if outcome.tables else empty_tables(outcome.solved)
-            write_folder(out, tables, run_info(plan, chosen, options, outcome))
+            write_run(out, plan, chosen, options, optimize(chosen, options))
             return
         started = time.perf_counter()
         result = run_scenarios(chosen, [Scenario(BASE), scenario], options)
-        seconds = time.perf_counter() - started
-        info = run_info(plan, chosen, options, None) | whatif_info(result, seconds, None)
-        write_folder(out, result.tables, info)
+        write_whatif(out, plan, chosen, options, result, time.perf_counter() - started, None)
 
     _say(f"solving the base case of {plan.name}")
     try:

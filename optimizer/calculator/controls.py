@@ -206,13 +206,3 @@ def _setting_value(name: str, number: float) -> object:
 def applied(plan: Plan, request: Request) -> Plan:
     """The plan as the request makes it: its overrides (settings among them) applied."""
     return apply(plan, request.scenario)
-
-
-def cost_only(request: Request) -> bool:
-    """True when the request changes only costs (prices, discounting, residual value): the
-    model's rows and bounds stay the base case's."""
-    return all(
-        o.parameter.endswith(("price_multiplier", "usd_per_kwh", "usd_per_t"))
-        or o.parameter in ("discount_rate", "residual_value")
-        for o in request.overrides
-    )

@@ -25,7 +25,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from optimizer.calculator.controls import Request, applied, cost_only
+from optimizer.calculator.controls import Request, applied
 from optimizer.models import build_data, build_model
 from optimizer.models.sets import ModelData
 from optimizer.plan import Plan
@@ -99,10 +99,10 @@ class Linear:
     def factors(self, plan: Plan, request: Request, data: ModelData) -> dict[str, np.ndarray]:
         """Each knob's factors for the request (the workbook's plan to the request's), or
         KeyError when the kept LPs cannot take the request as new numbers."""
-        if cost_only(request):
+        if request.scenario.prices_only:
             return {}
         for o in request.overrides:
-            if o.parameter not in self.knobs and not cost_only(Request((o,))):
+            if o.parameter not in self.knobs and not Request((o,)).scenario.prices_only:
                 raise KeyError(o.parameter)
         if structure(data) != self.structure:
             raise KeyError("sets")
