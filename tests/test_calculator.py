@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import os
+import re
 import shutil
 import signal
 import zipfile
@@ -552,3 +553,50 @@ def test_the_kept_lps_take_demand_capacity_and_utilization_as_new_numbers(overri
     assert patched["objective_usd"] == pytest.approx(again["objective_usd"], rel=1e-9)
     assert patched["bound_usd"] == pytest.approx(again["bound_usd"], rel=1e-7)
     assert patched["certificate"]["holds"]
+
+
+HYBRID = ROOT / "data" / "examples" / "hybrid-enterprise.xlsx"
+WATCH = """() => {
+  window.seen = [];
+  const note = () => window.seen.push({
+    kind: document.getElementById('total').dataset.kind,
+    usd: Number(document.getElementById('total').dataset.usd),
+    quality: document.getElementById('quality').textContent,
+    progress: document.getElementById('progress').hidden ? '' :
+      document.getElementById('progress').textContent,
+    pill: document.getElementById('status').textContent,
+  });
+  new MutationObserver(note).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+@needs_chromium
+def test_a_large_plan_answers_at_once_then_in_full(browser, tmp_path: Path):
+    """On the hybrid example the page first shows the held plan, labelled with how far above
+    the bound it may be, then the running full re-solve, then the certified final plan; the
+    held plan serves the new prices, so it costs no less than the final plan's optimum."""
+    path = tmp_path / "hybrid.xlsx"
+    shutil.copyfile(HYBRID, path)
+    with running(path, tmp_path / "serve.log") as server:
+        page, problems = open_page(browser, server)
+        page.evaluate(WATCH)
+        set_row(page, "power_price_multiplier", "2")
+        shown = wait_final(page)
+        seen = page.evaluate("window.seen")
+        page.close()
+    assert not problems, problems
+    held = [s for s in seen if s["kind"] == "held" and s["quality"].startswith("At once")]
+    assert held, seen
+    above = re.search(r"at most ([\d.]+) % above the best possible", held[-1]["quality"])
+    assert above, held[-1]["quality"]
+    running_lines = [s["progress"] for s in seen if s["progress"]]
+    assert running_lines and all(
+        line.startswith("Full re-solve running") for line in running_lines
+    ), running_lines
+    assert seen.index(held[0]) < len(seen) - 1 and seen[-1]["kind"] == "final"
+    assert seen[-1]["pill"] == "Final · certified optimal"
+    gap = 0.005  # the example's mip_gap: the final plan is within it of the optimum
+    assert held[-1]["usd"] >= shown * (1 - gap)
+    bound = held[-1]["usd"] / (1 + float(above.group(1)) / 100)
+    assert bound <= shown * (1 + 1e-4)
