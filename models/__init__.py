@@ -19,6 +19,7 @@ from optimizer.models.constraints import (
     add_site_limits,
 )
 from optimizer.models.emissions import EMISSION_CATEGORIES, add_emissions
+from optimizer.models.layout import layout
 from optimizer.models.objective import CATEGORIES, add_objective
 from optimizer.models.sets import ModelData, build_data
 from optimizer.models.variables import Derived, add_variables
@@ -33,6 +34,7 @@ def build_model(
     d = data if data is not None else build_data(plan)
     m = block if block is not None else pyo.ConcreteModel(name=plan.source.stem)
     add_variables(m, d)
+    m.layout = layout(m, d)
     x = Derived(m, d)
     add_demand(m, d)
     add_rack_capacity(m, d, x)

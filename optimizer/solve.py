@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
+from optimizer.models.layout import columns as laid_out
 from optimizer.plan import Settings
 from optimizer.status import Status, Termination
 
@@ -93,14 +95,27 @@ class Compiled:
 
 def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = False) -> Compiled:
     """``m`` compiled to standard-form matrices and passed to a new HiGHS instance (row and
-    column names only when asked: they are slow)."""
+    column names only when asked: they are slow).
+
+    The columns are in the model's layout (models/layout.py): every decision variable of
+    every built block, in the layout's order, then the variables no layout holds in the
+    order Pyomo's compiler meets them. A variable in no row and no cost is an empty
+    column; a fixed one (the compiler moves its value to the right-hand sides) is a
+    continuous column with both bounds at its value."""
     repn = LinearStandardFormCompiler().write(m, mixed_form=True)
-    columns = repn.columns
+    columns = laid_out(m, repn.columns).variables
     n, k = len(columns), len(repn.rows)
+    position = {id(v): j for j, v in enumerate(columns)}
+    at = np.fromiter((position[id(v)] for v in repn.columns), dtype=np.int64)
     inf = highspy.kHighsInf
-    lower = np.array([-inf if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    fixed = np.array([v.fixed for v in columns], dtype=bool)
+    lower = np.array(
+        [v.value if v.fixed else -inf if v.lb is None else v.lb for v in columns], dtype=float
+    )
+    upper = np.array(
+        [v.value if v.fixed else inf if v.ub is None else v.ub for v in columns], dtype=float
+    )
+    integer = np.array([v.is_integer() for v in columns], dtype=bool) & ~fixed
     rhs = np.asarray(repn.rhs, dtype=float)
     sense = np.array([s for _, s in repn.rows], dtype=int)
     # mixed form: sense 1 is "<=", 0 "==", -1 ">=", each against rhs
@@ -114,7 +129,8 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     lp.offset_ = offset * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    a = repn.A.tocsc()
+    entries = repn.A.tocoo()
+    a = sp.csc_matrix((entries.data, (entries.row, at[entries.col])), shape=(k, n))
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -132,7 +148,7 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     h.passModel(lp)
     return Compiled(
         highs=h,
-        columns=list(columns),
+        columns=columns,
         rows=list(repn.rows),
         integer=integer,
         objective_scale=scale,
