@@ -55,7 +55,7 @@ def least_emissions(plan: Plan, options: SolverOptions) -> tuple[Solved | None, 
     solved, compiled, values = solve(m, options)
     if values is None:
         return solved, None
-    tonnes = float(pyo.value(emitted(m)))
+    tonnes = sum(m.emissions.values(m.layout.values()).tolist())
     return certified(compiled, solved, values, tonnes, options.mip_gap), tonnes
 
 
