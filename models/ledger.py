@@ -74,6 +74,38 @@ class Ledger:
         )
         return _accumulate(entry, column, coef, self.n), _total(const_entry, const)
 
+    def row(self, weight: np.ndarray) -> tuple[np.ndarray, float]:
+        """Σ_e weight[e] · entry[e] per column and its constant, added up the way Pyomo's
+        linear compiler adds the tree of products and sums the ledger stands for (a
+        product's coefficient carried to the nearest sum above it, an entry or a carbon
+        entry of one term being no sum), for rows that bound the cost."""
+        own = len(self.keys) if self.own < 0 else self.own
+        group, column, v, m = _items(self, self.n)
+        group, column, v, m = _sum_nodes(group, column, v, m, _live(self, own))
+        m = m * weight[group]
+        entries = [(group, column, v, m)]
+        if self.nested is not None:
+            nest = self.nested
+            src = nest.source
+            sgroup, scolumn, sv, sm = _items(src, self.n)
+            sgroup, scolumn, sv, sm = _sum_nodes(sgroup, scolumn, sv, sm, _live(src, len(src.keys)))
+            term_of = np.full(len(src.keys), -1, dtype=np.int64)
+            term_of[nest.pick] = np.arange(len(nest.pick))
+            k = term_of[sgroup]
+            keep = k >= 0
+            k, scolumn, sv, sm = k[keep], scolumn[keep], sv[keep], sm[keep] * nest.price[k[keep]]
+            order = np.argsort(k, kind="stable")
+            k, scolumn, sv, sm = k[order], scolumn[order], sv[order], sm[order]
+            carbon = nest.entry[k]
+            terms = np.bincount(nest.entry - nest.first, minlength=len(self.keys) - own)
+            carbon, scolumn, sv, sm = _sum_nodes(carbon, scolumn, sv, sm, terms, nest.first)
+            entries.append((carbon, scolumn, sv, sm * weight[carbon]))
+        group, column, v, m = (np.concatenate([e[i] for e in entries]) for i in range(4))
+        order = np.argsort(group, kind="stable")
+        out = np.zeros(self.n + 1)
+        np.add.at(out, column[order], (m * v)[order])
+        return out[:-1], float(out[-1])
+
     def by_entry(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(entry, column, coefficient): each entry's coefficient per column, the entries in
         order and within one its columns in the order its terms first name them."""
@@ -147,6 +179,60 @@ class Nested:
             self.entry[k],
             scaled * src.constant[terms],
         )
+
+
+def _items(ledger: Ledger, n: int) -> tuple[np.ndarray, ...]:
+    """(entry, column, value, multiplier) of each coefficient and constant of the ledger's
+    own terms, in the terms' order: a coefficient under its term's outer multiplier, a
+    constant too (column ``n``), a term of constants only as the number it is."""
+    counts = np.diff(ledger.inner.indptr)
+    term = np.repeat(np.arange(len(ledger.entry)), counts)
+    pure = counts == 0
+    has = ~pure & (ledger.constant != 0)
+    at = np.concatenate((term, np.flatnonzero(has | pure)))
+    order = np.argsort(at, kind="stable")
+    const_terms = np.flatnonzero(has | pure)
+    value = np.where(pure, ledger.outer * ledger.constant, ledger.constant)[const_terms]
+    mult = np.where(pure, 1.0, ledger.outer)[const_terms]
+    column = np.concatenate((ledger.inner.indices, np.full(len(const_terms), n)))
+    v = np.concatenate((ledger.inner.data, value))
+    m = np.concatenate((ledger.outer[term], mult))
+    return ledger.entry[at][order], column[order], v[order], m[order]
+
+
+def _live(ledger: Ledger, entries: int) -> np.ndarray:
+    """Per entry, its terms that are not the number 0 (those vanish from Pyomo's sums)."""
+    counts = np.diff(ledger.inner.indptr)
+    live = (counts > 0) | (ledger.outer * ledger.constant != 0)
+    return np.bincount(ledger.entry[live], minlength=entries)
+
+
+def _sum_nodes(
+    group: np.ndarray,
+    column: np.ndarray,
+    v: np.ndarray,
+    m: np.ndarray,
+    terms: np.ndarray,
+    first: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """Items (group, column, value, multiplier) after the groups with two terms or more
+    (a sum node): each (group, column)'s m · v added up in order, multiplier 1; the
+    groups of one term pass through. Ordered by group, stably."""
+    summed = terms[group - first] >= 2
+    order = np.argsort(group, kind="stable")
+    group, column, v, m, summed = group[order], column[order], v[order], m[order], summed[order]
+    width = int(column.max()) + 1 if len(column) else 1
+    pair = group[summed].astype(np.int64) * width + column[summed]
+    unique, first_at, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    sums = np.zeros(len(unique))
+    np.add.at(sums, inverse, (m * v)[summed])
+    walk = np.argsort(first_at, kind="stable")
+    g = np.concatenate((unique[walk] // width, group[~summed]))
+    c = np.concatenate((unique[walk] % width, column[~summed]))
+    vv = np.concatenate((sums[walk], v[~summed]))
+    mm = np.concatenate((np.ones(len(unique)), m[~summed]))
+    order = np.argsort(g, kind="stable")
+    return g[order], c[order], vv[order], mm[order]
 
 
 def _accumulate(entry: np.ndarray, column: np.ndarray, coef: np.ndarray, n: int) -> np.ndarray:

@@ -23,13 +23,14 @@ def cap_per_year(d: ModelData) -> dict[int, float]:
     }
 
 
-def emitted(m: pyo.Block, periods: Iterable[int] | None = None) -> object:
+def emitted(m: pyo.Block, periods: Iterable[int] | None = None, row: bool = True) -> object:
     """Σ emission[t, ·] over ``periods`` (None: the whole horizon), in t CO2e: the
-    emissions ledger's entries (``m.emissions``) as one linear expression."""
+    emissions ledger's entries (``m.emissions``) as one linear expression, added up for
+    a row (or, not ``row``, for an objective) as models/objective.py's scaled_cost."""
     chosen = None if periods is None else set(periods)
     ledger = m.emissions
     weight = np.array([1.0 if chosen is None or k[0] in chosen else 0.0 for k in ledger.keys])
-    coef, constant = ledger.coefficients(weight)
+    coef, constant = ledger.row(weight) if row else ledger.coefficients(weight)
     return expression(coef, constant, m.layout.variables)
 
 
