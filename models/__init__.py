@@ -20,6 +20,7 @@ from optimizer.models.constraints import (
 )
 from optimizer.models.emissions import EMISSION_CATEGORIES, emission_ledger
 from optimizer.models.layout import layout
+from optimizer.models.ledger import used_hours
 from optimizer.models.objective import CATEGORIES, add_objective
 from optimizer.models.sets import ModelData, build_data
 from optimizer.models.variables import Derived, add_variables
@@ -35,7 +36,8 @@ def build_model(
     m = block if block is not None else pyo.ConcreteModel(name=plan.source.stem)
     add_variables(m, d)
     m.layout = layout(d, m)
-    m.emissions = emission_ledger(d, m.layout)
+    used = used_hours(d, m.layout)  # on-prem columns by (site, rack type, t), for both ledgers
+    m.emissions = emission_ledger(d, m.layout, used)
     x = Derived(m, d)
     add_demand(m, d)
     add_rack_capacity(m, d, x)
@@ -46,7 +48,7 @@ def build_model(
     add_edge_capacity(m, d, x)
     add_carbon_cap(m, d)
     m.data = d
-    add_objective(m, d)
+    add_objective(m, d, used)
     return m
 
 

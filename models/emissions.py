@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 
 from optimizer.models.layout import Layout
-from optimizer.models.ledger import Ledger, Terms, edge_purchases, used_hours
+from optimizer.models.ledger import Ledger, Terms, Used, edge_purchases, used_hours
 from optimizer.models.sets import ModelData
 
 EmissionKey = tuple[int, str, str, str, str]  # period, environment, category, location, region
@@ -37,7 +37,7 @@ def _kg(value: object) -> float:
     return 0.0 if value is None or value != value else float(value)  # type: ignore[arg-type]
 
 
-def emission_ledger(d: ModelData, lay: Layout) -> Ledger:
+def emission_ledger(d: ModelData, lay: Layout, used: Used | None = None) -> Ledger:
     """Each emission entry in t CO2e over the columns of ``lay`` (constants for emissions
     every plan has: the idle draw of racks already installed).
 
@@ -56,7 +56,7 @@ def emission_ledger(d: ModelData, lay: Layout) -> Ledger:
         arrivals[(key[0], key[1])].append((when, buy[key]))
 
     # on-prem: the energy the cost ledger prices, at the site's intensity
-    used = used_hours(d, lay)
+    used = used_hours(d, lay) if used is None else used
     for s, k in d.site_pairs:
         if s not in d.site_carbon:
             continue

@@ -330,12 +330,13 @@ class Terms:
         return Ledger(keys, entry.astype(np.int64), outer, constant, inner, link, own)
 
 
-def used_hours(
-    d: ModelData, lay: Layout
-) -> dict[tuple[str, str, int], tuple[list[int], list[float]]]:
+Used = dict[tuple[str, str, int], tuple[list[int], list[float]]]
+
+
+def used_hours(d: ModelData, lay: Layout) -> Used:
     """(site, rack type, t) -> the on-prem share columns there and the accelerator-hours
     each uses at average load (the busy draw of energy; capacity is held for peak)."""
-    out: dict[tuple[str, str, int], tuple[list[int], list[float]]] = {}
+    out: Used = {}
     start = lay.offset["onprem"]
     for i, (w, s, k, t) in enumerate(d.onprem):
         columns, hours = out.setdefault((s, k, t), ([], []))

@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 
 from optimizer.models.emissions import emission_ledger
 from optimizer.models.layout import Layout
-from optimizer.models.ledger import Ledger, Terms, edge_purchases, expression, used_hours
+from optimizer.models.ledger import Ledger, Terms, Used, edge_purchases, expression, used_hours
 from optimizer.models.sets import ModelData
 
 CostKey = tuple[int, str, str, str, str]  # period, environment, category, location, region
@@ -43,9 +43,10 @@ def _f(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
-def cost_ledger(d: ModelData, lay: Layout, emissions: Ledger) -> Ledger:
+def cost_ledger(d: ModelData, lay: Layout, emissions: Ledger, used: Used | None = None) -> Ledger:
     """The cost ledger of ``d`` over the columns of ``lay``; its carbon entries price the
-    entries of ``emissions`` at their region's carbon price."""
+    entries of ``emissions`` at their region's carbon price (``used``: used_hours(d, lay),
+    when the caller has it)."""
     ledger = Terms(lay.n)
     ypp, hours, last = d.years_per_period, d.hours, d.periods[-1]
     build, buy = lay.position("build"), lay.position("buy")
@@ -81,7 +82,7 @@ def cost_ledger(d: ModelData, lay: Layout, emissions: Ledger) -> Ledger:
         residual = capex * d.residual_fraction(k, d.delivered[(s, k, t)])
         if residual:
             ledger.add((last, "onprem", "residual_value", s, region), -residual, [buy[(s, k, t)]])
-    used = used_hours(d, lay)
+    used = used_hours(d, lay) if used is None else used
     for s, k in d.site_pairs:
         rv, sv = d.rack[k], d.site[s]
         region = sv["region"]
@@ -161,19 +162,22 @@ def cost_ledger(d: ModelData, lay: Layout, emissions: Ledger) -> Ledger:
     return ledger.ledger((carbon, emissions, pick, price))
 
 
-def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
+def add_objective(m: pyo.ConcreteModel, d: ModelData, used: Used | None = None) -> None:
     """total_cost = Σ_entries discount[t] · cost[t, environment, category, location, region],
     discount[t] = (1 + discount_rate) ** (−t · years_per_period).
 
     The ledger is ``m.costs`` (arrays, models/ledger.py); ``total_cost`` is the same sum
     as a linear expression of the columns, for a written model and the rows that bound
     the cost (stable placement)."""
-    m.costs = cost_ledger(d, m.layout, m.emissions)
+    m.costs = cost_ledger(d, m.layout, m.emissions, used)
     set_total_cost(m)
 
 
 def discounted(m: pyo.Block, weight: float = 1.0) -> tuple[np.ndarray, float]:
-    """``weight`` x total_cost as a cost per column of ``m``'s layout, and its constant."""
+    """``weight`` x total_cost as a cost per column of ``m``'s layout, and its constant (for
+    weight 1, the vector set_total_cost computed for the ledger of now)."""
+    if weight == 1.0 and getattr(m, "cost_vector", None) is not None:
+        return m.cost_vector
     d: ModelData = m.data
     ledger: Ledger = m.costs
     return ledger.coefficients(np.array([weight * d.discount[key[0]] for key in ledger.keys]))
@@ -207,8 +211,10 @@ def ledger_objective(m: pyo.Block) -> list[tuple[pyo.Block, float]] | None:
 
 
 def set_total_cost(m: pyo.Block) -> None:
-    """``m.total_cost`` from ``m.costs`` (created, or its expression replaced)."""
+    """``m.total_cost`` and ``m.cost_vector`` from ``m.costs`` (created, or replaced)."""
+    m.cost_vector = None
     cost, offset = discounted(m)
+    m.cost_vector = (cost, offset)
     expr = expression(cost, offset, m.layout.variables)
     if hasattr(m, "total_cost"):
         m.total_cost.expr = expr
@@ -220,6 +226,7 @@ def reprice(m: pyo.Block, d: ModelData) -> None:
     """Make ``d`` (the same sets with other prices) the data of the built model ``m``: its
     ledgers and total_cost from ``d``."""
     m.data = d
-    m.emissions = emission_ledger(d, m.layout)
-    m.costs = cost_ledger(d, m.layout, m.emissions)
+    used = used_hours(d, m.layout)
+    m.emissions = emission_ledger(d, m.layout, used)
+    m.costs = cost_ledger(d, m.layout, m.emissions, used)
     set_total_cost(m)

@@ -104,7 +104,14 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     order Pyomo's compiler meets them. A variable in no row and no cost is an empty
     column; a fixed one (the compiler moves its value to the right-hand sides) is a
     continuous column with both bounds at its value."""
-    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    objectives = list(m.component_data_objects(pyo.Objective, active=True))
+    for objective in objectives:  # its costs come from objective_vector, not the compiler
+        objective.deactivate()
+    try:
+        repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    finally:
+        for objective in objectives:
+            objective.activate()
     order = laid_out(m, repn.columns)
     columns = order.variables
     n, k = len(columns), len(repn.rows)
