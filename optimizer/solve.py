@@ -25,7 +25,7 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from pyomo.repn.standard_repn import generate_standard_repn
+from pyomo.repn.standard_repn import StandardRepn, generate_standard_repn
 
 from optimizer.models.layout import Columns
 from optimizer.models.layout import columns as laid_out
@@ -112,7 +112,11 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     finally:
         for objective in objectives:
             objective.activate()
-    order = laid_out(m, repn.columns)
+    walked = None  # an objective other than the cost ledger's, walked once
+    if ledger_objective(m) is None:
+        objective = _active_objective(m).expr
+        walked = generate_standard_repn(objective, compute_values=True, quadratic=False)
+    order = laid_out(m, [*(walked.linear_vars if walked else ()), *repn.columns])
     columns = order.variables
     n, k = len(columns), len(repn.rows)
     position = {id(v): j for j, v in enumerate(columns)}
@@ -133,7 +137,7 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    cost, offset = objective_vector(m, order)
+    cost, offset = objective_vector(m, order, walked)
     scale = objective_scale(cost)
     lp.col_cost_ = cost * scale
     lp.offset_ = offset * scale
@@ -352,31 +356,25 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
-def objective_vector(m: pyo.Block, order: Columns) -> tuple[np.ndarray, float]:
+def objective_vector(
+    m: pyo.Block, order: Columns, walked: StandardRepn | None
+) -> tuple[np.ndarray, float]:
     """The active objective's cost per column of ``order`` and its constant: from the cost
     ledgers' arrays when it is the cost (a model's total_cost, the robust model's
-    expected cost), else from its Pyomo expression."""
-    blocks = ledger_objective(m)
-    if blocks is None:
-        return objective_costs(_active_objective(m), order.variables)
+    expected cost), else from ``walked``, its Pyomo expression's standard form."""
+    if walked is not None:
+        column = {id(v): j for j, v in enumerate(order.variables)}
+        cost = np.zeros(len(order.variables))
+        for var, coef in zip(walked.linear_vars, walked.linear_coefs, strict=True):
+            cost[column[id(var)]] += coef
+        return cost, float(walked.constant)
     start = {id(b): s for b, s in order.starts}
     cost, offset = np.zeros(len(order.variables)), 0.0
-    for block, weight in blocks:
+    for block, weight in ledger_objective(m) or []:
         own, constant = discounted(block, weight)
         cost[start[id(block)] : start[id(block)] + len(own)] = own
         offset += constant
     return cost, offset
-
-
-def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[np.ndarray, float]:
-    """An objective's cost per column and its constant, from its Pyomo expression (the
-    objectives that are not the cost ledger's)."""
-    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
-    column = {id(v): j for j, v in enumerate(columns)}
-    cost = np.zeros(len(columns))
-    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        cost[column[id(var)]] += coef
-    return cost, float(repn.constant)
 
 
 def solve(
