@@ -3,7 +3,6 @@ sites open and ready, edge devices owned) that several families share."""
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 
 import pyomo.environ as pyo
@@ -72,19 +71,6 @@ class Derived:
         lead = int(self.d.site[s]["build_lead_periods"])  # type: ignore[arg-type]
         return pyo.quicksum(self.m.build[s, u] for u in self._builds[s] if u + lead <= t)
 
-    @functools.cached_property
-    def used_ah(self) -> dict[tuple[str, str, int], list[object]]:
-        """(site, rack type, t) -> terms of the accelerator-hours used there, at average load
-        (the busy draw of energy; capacity is held for peak instead)."""
-        used: dict[tuple[str, str, int], list[object]] = defaultdict(list)
-        for w, s, k, t in self.d.onprem:
-            acc = self.d.rack[k]["accelerator"]
-            used[(s, k, t)].append(self.d.ah_avg[(w, acc, t)] * self.m.onprem[w, s, k, t])
-        return used
-
     def owned(self, w: str, e: str, t: int) -> pyo.Expression:
         """Edge devices of type e owned for workload w in period t (bought by t, kept)."""
         return pyo.quicksum(self.m.edge_buy[w, e, u] for u in self._edge_buys[(w, e)] if u <= t)
-
-    def edge_pairs(self) -> list[tuple[str, str]]:
-        return list(self._edge_buys)

@@ -23,9 +23,13 @@ from typing import TYPE_CHECKING
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from pyomo.repn.standard_repn import generate_standard_repn
+from pyomo.repn.standard_repn import StandardRepn, generate_standard_repn
 
+from optimizer.models.layout import Columns
+from optimizer.models.layout import columns as laid_out
+from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
 from optimizer.status import Status, Termination
 
@@ -93,14 +97,39 @@ class Compiled:
 
 def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = False) -> Compiled:
     """``m`` compiled to standard-form matrices and passed to a new HiGHS instance (row and
-    column names only when asked: they are slow)."""
-    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
-    columns = repn.columns
+    column names only when asked: they are slow).
+
+    The columns are in the model's layout (models/layout.py): every decision variable of
+    every built block, in the layout's order, then the variables no layout holds in the
+    order Pyomo's compiler meets them. A variable in no row and no cost is an empty
+    column; a fixed one (the compiler moves its value to the right-hand sides) is a
+    continuous column with both bounds at its value."""
+    objectives = list(m.component_data_objects(pyo.Objective, active=True))
+    for objective in objectives:  # its costs come from objective_vector, not the compiler
+        objective.deactivate()
+    try:
+        repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    finally:
+        for objective in objectives:
+            objective.activate()
+    walked = None  # an objective other than the cost ledger's, walked once
+    if ledger_objective(m) is None:
+        objective = _active_objective(m).expr
+        walked = generate_standard_repn(objective, compute_values=True, quadratic=False)
+    order = laid_out(m, [*(walked.linear_vars if walked else ()), *repn.columns])
+    columns = order.variables
     n, k = len(columns), len(repn.rows)
+    position = {id(v): j for j, v in enumerate(columns)}
+    at = np.fromiter((position[id(v)] for v in repn.columns), dtype=np.int64)
     inf = highspy.kHighsInf
-    lower = np.array([-inf if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([inf if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    fixed = np.array([v.fixed for v in columns], dtype=bool)
+    lower = np.array(
+        [v.value if v.fixed else -inf if v.lb is None else v.lb for v in columns], dtype=float
+    )
+    upper = np.array(
+        [v.value if v.fixed else inf if v.ub is None else v.ub for v in columns], dtype=float
+    )
+    integer = np.array([v.is_integer() for v in columns], dtype=bool) & ~fixed
     rhs = np.asarray(repn.rhs, dtype=float)
     sense = np.array([s for _, s in repn.rows], dtype=int)
     # mixed form: sense 1 is "<=", 0 "==", -1 ">=", each against rhs
@@ -108,13 +137,14 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    cost, offset = objective_costs(_active_objective(m), columns)
+    cost, offset = objective_vector(m, order, walked)
     scale = objective_scale(cost)
     lp.col_cost_ = cost * scale
     lp.offset_ = offset * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    a = repn.A.tocsc()
+    entries = repn.A.tocoo()
+    a = sp.csc_matrix((entries.data, (entries.row, at[entries.col])), shape=(k, n))
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -132,7 +162,7 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     h.passModel(lp)
     return Compiled(
         highs=h,
-        columns=list(columns),
+        columns=columns,
         rows=list(repn.rows),
         integer=integer,
         objective_scale=scale,
@@ -326,16 +356,25 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
-def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[np.ndarray, float]:
-    """The objective's cost per column and its constant, the same way for a fresh model
-    and for a new objective over a compiled one (so the two give HiGHS identical
-    numbers, and the same scenario the same answer by either path)."""
-    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
-    column = {id(v): j for j, v in enumerate(columns)}
-    cost = np.zeros(len(columns))
-    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        cost[column[id(var)]] += coef
-    return cost, float(repn.constant)
+def objective_vector(
+    m: pyo.Block, order: Columns, walked: StandardRepn | None
+) -> tuple[np.ndarray, float]:
+    """The active objective's cost per column of ``order`` and its constant: from the cost
+    ledgers' arrays when it is the cost (a model's total_cost, the robust model's
+    expected cost), else from ``walked``, its Pyomo expression's standard form."""
+    if walked is not None:
+        column = {id(v): j for j, v in enumerate(order.variables)}
+        cost = np.zeros(len(order.variables))
+        for var, coef in zip(walked.linear_vars, walked.linear_coefs, strict=True):
+            cost[column[id(var)]] += coef
+        return cost, float(walked.constant)
+    start = {id(b): s for b, s in order.starts}
+    cost, offset = np.zeros(len(order.variables)), 0.0
+    for block, weight in ledger_objective(m) or []:
+        own, constant = discounted(block, weight)
+        cost[start[id(block)] : start[id(block)] + len(own)] = own
+        offset += constant
+    return cost, offset
 
 
 def solve(
@@ -371,15 +410,16 @@ def write_model_file(h: highspy.Highs, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def with_objective(base: Compiled, objective: pyo.Objective, options: SolverOptions) -> Compiled:
-    """A new HiGHS instance holding ``base``'s model with ``objective``'s costs.
+def with_costs(base: Compiled, m: pyo.Block, options: SolverOptions) -> Compiled:
+    """A new HiGHS instance holding ``base``'s model (compiled from ``m``) with the costs of
+    ``m``'s ledger now (models/objective.py, reprice).
 
     A fresh instance, not ``base``'s with its costs changed: nothing of an earlier
     solve (basis, incumbent, start) carries over, so a scenario's answer does not
     depend on what this process solved before. (highspy 1.16.0 also answers
     wrongly when given a MIP start with presolve on; docs/performance.md.)
     """
-    cost, offset = objective_costs(objective, base.columns)
+    cost, offset = discounted(m)
     scale = objective_scale(cost)
     lp = base.highs.getLp()
     lp.col_cost_ = cost * scale
