@@ -1,7 +1,8 @@
 """Handing the Pyomo model to HiGHS, and the answer back.
 
-Pyomo's standard-form compiler turns the model into sparse matrices, which go
-to HiGHS in memory through highspy (no LP file on the way); the solution is
+The model's rows (optimizer/rows.py: the large families' arrays and the Pyomo-held
+rows) and its costs become sparse matrices, which go to HiGHS in memory through
+highspy (no LP file on the way); the solution is
 loaded back into the Pyomo variables. ``solve`` returns a frozen ``Solved``;
 variable values exist only when it says a plan exists.
 """
@@ -24,11 +25,11 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from optimizer.models.layout import columns as laid_out
 from optimizer.plan import Settings
+from optimizer.rows import Rows, parse_pyomo_rows, pyomo_variables, stack
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class SolverOptions:
 
 @dataclass
 class Compiled:
-    """The model handed to HiGHS, with the Pyomo objects behind each row and column.
+    """The model handed to HiGHS, with the Pyomo variable behind each column and what
+    each row is (optimizer/rows.py).
 
     ``highs`` holds the only copy of the matrices; ``highs.getLp()`` gives one to
     change (fixed_lp_duals, the elastic diagnosis) without touching it.
@@ -88,25 +90,27 @@ class Compiled:
 
     highs: highspy.Highs
     columns: list[pyo.Var]
-    rows: list[tuple[pyo.Constraint, int]]
+    rows: Rows
     integer: np.ndarray
     objective_scale: float = 1.0  # HiGHS sees the objective times this; undone on the way back
 
 
 def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = False) -> Compiled:
-    """``m`` compiled to standard-form matrices and passed to a new HiGHS instance (row and
-    column names only when asked: they are slow).
+    """``m`` as standard-form matrices, passed to a new HiGHS instance (row and column
+    names only when asked: they are slow).
 
     The columns are in the model's layout (models/layout.py): every decision variable of
     every built block, in the layout's order, then the variables no layout holds in the
-    order Pyomo's compiler meets them. A variable in no row and no cost is an empty
-    column; a fixed one (the compiler moves its value to the right-hand sides) is a
-    continuous column with both bounds at its value."""
-    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
-    columns = laid_out(m, repn.columns).variables
-    n, k = len(columns), len(repn.rows)
+    order the Pyomo-held rows meet them. A variable in no row and no cost is an empty
+    column; a fixed one (its value moved to the right-hand sides) is a continuous
+    column with both bounds at its value. The rows are the families' arrays and the
+    Pyomo-held rows stacked in declaration order (optimizer/rows.py)."""
+    parsed = parse_pyomo_rows(m)
+    others = {id(v): v for v in pyomo_variables(parsed)}
+    layout = laid_out(m, list(others.values()))
+    columns = layout.variables
+    n = len(columns)
     position = {id(v): j for j, v in enumerate(columns)}
-    at = np.fromiter((position[id(v)] for v in repn.columns), dtype=np.int64)
     inf = highspy.kHighsInf
     fixed = np.array([v.fixed for v in columns], dtype=bool)
     lower = np.array(
@@ -116,11 +120,9 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
         [v.value if v.fixed else inf if v.ub is None else v.ub for v in columns], dtype=float
     )
     integer = np.array([v.is_integer() for v in columns], dtype=bool) & ~fixed
-    rhs = np.asarray(repn.rhs, dtype=float)
-    sense = np.array([s for _, s in repn.rows], dtype=int)
-    # mixed form: sense 1 is "<=", 0 "==", -1 ">=", each against rhs
-    row_lower = np.where(sense == 1, -inf, rhs) if k else np.zeros(0)
-    row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
+    starts = {id(block): start for block, start in layout.starts}
+    stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
+    k = len(stacked.rows)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
     cost, offset = objective_costs(_active_objective(m), columns)
@@ -128,9 +130,9 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     lp.col_cost_ = cost * scale
     lp.offset_ = offset * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    entries = repn.A.tocoo()
-    a = sp.csc_matrix((entries.data, (entries.row, at[entries.col])), shape=(k, n))
+    lp.row_lower_, lp.row_upper_ = stacked.lower, stacked.upper
+    a = sp.csc_matrix((stacked.coef, (stacked.row, stacked.column)), shape=(k, n))
+    a.sum_duplicates()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -143,13 +145,13 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
         ]
     if names:
         lp.col_names_ = _file_names(v.name for v in columns)
-        lp.row_names_ = _file_names(c.name for c, _ in repn.rows)
+        lp.row_names_ = _file_names(stacked.rows.names())
     h = new_highs(options)
     h.passModel(lp)
     return Compiled(
         highs=h,
         columns=columns,
-        rows=list(repn.rows),
+        rows=stacked.rows,
         integer=integer,
         objective_scale=scale,
     )
@@ -409,13 +411,14 @@ def fixed_lp_duals(
     compiled: Compiled,
     options: SolverOptions,
     fix: Callable[[pyo.Var], bool],
-    rows: Iterable[pyo.Constraint],
-) -> dict[object, float]:
+    rows: Iterable[int],
+) -> dict[int, float]:
     """Row duals of the LP with the integer columns for which ``fix`` holds fixed at their
     solution values and every other integer made continuous.
 
-    The model's variables must hold a solution. Returns dual by constraint data
-    object for the rows in ``rows`` (USD per unit of the row's right-hand side).
+    The model's variables must hold a solution. Returns dual by row (a position in
+    ``compiled.rows``) for the rows in ``rows`` (USD per unit of the row's right-hand
+    side); empty when the LP has no duals.
     """
     lp = compiled.highs.getLp()
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
@@ -430,5 +433,4 @@ def fixed_lp_duals(
     _, _, duals = run_highs(h, compiled, 0.0, time.perf_counter())
     if duals is None:
         return {}
-    wanted = {id(c) for c in rows}
-    return {con: float(duals[i]) for i, (con, _) in enumerate(compiled.rows) if id(con) in wanted}
+    return {i: float(duals[i]) for i in rows}
