@@ -39,6 +39,12 @@ class ArrayRows:
         return len(self.lower)
 
 
+def _array(values: Iterable[float], dtype: type) -> np.ndarray:
+    if isinstance(values, np.ndarray | list | range):
+        return np.asarray(values, dtype=dtype)
+    return np.fromiter(values, dtype=dtype)
+
+
 class Entries:
     """Collects a family's entries (row, layout position, coefficient), in runs."""
 
@@ -46,13 +52,7 @@ class Entries:
         self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, rows: Iterable[int], columns: Iterable[int], coefs: Iterable[float]) -> None:
-        self._runs.append(
-            (
-                np.fromiter(rows, dtype=np.int64),
-                np.fromiter(columns, dtype=np.int64),
-                np.fromiter(coefs, dtype=float),
-            )
-        )
+        self._runs.append((_array(rows, np.int64), _array(columns, np.int64), _array(coefs, float)))
 
     def rows(
         self, lower: Sequence[float] | float, upper: Sequence[float] | float, n: int

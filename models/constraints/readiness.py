@@ -25,15 +25,22 @@ def add_share_ready(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
     below the optimum; docs/performance.md). Assembled as arrays.
     """
     new_sites = set(d.new_sites)
-    on_new = [i for i, (_, s, _, _) in enumerate(d.onprem) if s in new_sites]
+    on_new, keys = [], []
+    for p, (w, s, _, t) in enumerate(d.onprem):
+        if s in new_sites:
+            on_new.append(p)
+            keys.append((w, s, t))
     if not on_new:
         return
     layout = m.layout
-    index, rows = keyed([(d.onprem[i][0], d.onprem[i][1], d.onprem[i][3]) for i in on_new])
+    index, rows = keyed(keys)
     m.SHARE_READY = pyo.Set(initialize=index, dimen=3, ordered=True)
     entries = Entries()
     entries.add(rows, layout.positions("onprem")[on_new], [1.0] * len(rows))
     build = layout.position("build")
-    ready = [(i, build[key]) for i, (_, s, t) in enumerate(index) for key in x.ready_builds(s, t)]
+    builds: dict[tuple[str, int], list[int]] = {}  # (site, t) -> its ready columns
+    for s, t in {(s, t) for _, s, t in index}:
+        builds[(s, t)] = [build[key] for key in x.ready_builds(s, t)]
+    ready = [(i, j) for i, (_, s, t) in enumerate(index) for j in builds[(s, t)]]
     entries.add((i for i, _ in ready), (j for _, j in ready), [-1.0] * len(ready))
     add_array_family(m, "share_ready", m.SHARE_READY, entries.rows(-math.inf, 0.0, len(index)))
