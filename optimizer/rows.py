@@ -168,13 +168,6 @@ def parse_pyomo_rows(m: pyo.Block) -> dict[int, _Parsed]:
     return {id(c): _parse(c, visitor) for c in constraints(m) if not hasattr(c, "arrays")}
 
 
-def pyomo_variables(parsed: dict[int, _Parsed]) -> Iterator[pyo.Var]:
-    """The variables of the Pyomo-held rows, in the order the rows meet them."""
-    for rows in parsed.values():
-        for variables in rows.variables:
-            yield from variables
-
-
 def stack(
     m: pyo.Block,
     parsed: dict[int, _Parsed],

@@ -27,9 +27,11 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.standard_repn import generate_standard_repn
 
+from optimizer.models.layout import FAMILIES
+from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.plan import Settings
-from optimizer.rows import Rows, parse_pyomo_rows, pyomo_variables, stack
+from optimizer.rows import Rows, parse_pyomo_rows, stack
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -100,14 +102,14 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     names only when asked: they are slow).
 
     The columns are in the model's layout (models/layout.py): every decision variable of
-    every built block, in the layout's order, then the variables no layout holds in the
-    order the Pyomo-held rows meet them. A variable in no row and no cost is an empty
+    every built block, in the layout's order, then the variables no layout holds (the
+    stable-placement pass's moves), component by component in declaration order. A
+    variable in no row and no cost is an empty
     column; a fixed one (its value moved to the right-hand sides) is a continuous
     column with both bounds at its value. The rows are the families' arrays and the
     Pyomo-held rows stacked in declaration order (optimizer/rows.py)."""
     parsed = parse_pyomo_rows(m)
-    others = {id(v): v for v in pyomo_variables(parsed)}
-    layout = laid_out(m, list(others.values()))
+    layout = laid_out(m, _other_variables(m))
     columns = layout.variables
     n = len(columns)
     position = {id(v): j for j, v in enumerate(columns)}
@@ -155,6 +157,18 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
         integer=integer,
         objective_scale=scale,
     )
+
+
+def _other_variables(m: pyo.Block) -> list[pyo.Var]:
+    """The variables of ``m`` that no built block's layout holds, component by component
+    in declaration order, each in its index order."""
+    laid = {id(b) for b in layout_blocks(m)}
+    return [
+        v
+        for var in m.component_objects(pyo.Var, active=True, descend_into=True)
+        if not (id(var.parent_block()) in laid and var.local_name in FAMILIES)
+        for v in var.values()
+    ]
 
 
 def objective_scale(cost: np.ndarray) -> float:
