@@ -27,7 +27,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from optimizer.models.layout import FAMILIES
+from optimizer.models.layout import FAMILIES, Columns
 from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.plan import Settings
@@ -104,24 +104,18 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     The columns are in the model's layout (models/layout.py): every decision variable of
     every built block, in the layout's order, then the variables no layout holds (the
     stable-placement pass's moves), component by component in declaration order. A
-    variable in no row and no cost is an empty
-    column; a fixed one (its value moved to the right-hand sides) is a continuous
-    column with both bounds at its value. The rows are the families' arrays and the
-    Pyomo-held rows stacked in declaration order (optimizer/rows.py)."""
+    variable in no row and no cost is an empty column; a fixed one (its value moved to
+    the right-hand sides) is a continuous column with both bounds at its value. The rows
+    are the families' arrays and the Pyomo-held rows stacked in declaration order
+    (optimizer/rows.py)."""
     parsed = parse_pyomo_rows(m)
     layout = laid_out(m, _other_variables(m))
     columns = layout.variables
     n = len(columns)
-    position = {id(v): j for j, v in enumerate(columns)}
-    inf = highspy.kHighsInf
-    fixed = np.array([v.fixed for v in columns], dtype=bool)
-    lower = np.array(
-        [v.value if v.fixed else -inf if v.lb is None else v.lb for v in columns], dtype=float
+    position = _positions(
+        layout, (v for rows in parsed.values() for vs in rows.variables for v in vs)
     )
-    upper = np.array(
-        [v.value if v.fixed else inf if v.ub is None else v.ub for v in columns], dtype=float
-    )
-    integer = np.array([v.is_integer() for v in columns], dtype=bool) & ~fixed
+    lower, upper, integer, fixed = _column_facts(columns)
     starts = {id(block): start for block, start in layout.starts}
     stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
     k = len(stacked.rows)
@@ -157,6 +151,60 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
         integer=integer,
         objective_scale=scale,
     )
+
+
+def _column_facts(columns: list[pyo.Var]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's lower and upper bound (±inf for none; a fixed variable's value for
+    both), whether it is integer (a fixed one is not) and whether it is fixed: one pass
+    over the variables."""
+    if not columns:
+        empty = np.zeros(0)
+        return empty, empty, empty.astype(bool), empty.astype(bool)
+    inf = highspy.kHighsInf
+    facts = [
+        (v.value, v.value, False, True)
+        if v.fixed
+        else (
+            -inf if (bounds := v.bounds)[0] is None else bounds[0],
+            inf if bounds[1] is None else bounds[1],
+            v.is_integer(),
+            False,
+        )
+        for v in columns
+    ]
+    lower, upper, integer, fixed = zip(*facts, strict=True)
+    return (
+        np.array(lower, dtype=float),
+        np.array(upper, dtype=float),
+        np.array(integer, dtype=bool),
+        np.array(fixed, dtype=bool),
+    )
+
+
+def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
+    """The column of each of ``variables`` (by ``id``), found through its block's layout
+    (an index lookup built only for the families asked for) or among the others."""
+    start = {id(block): first for block, first in layout.starts}
+    lookups: dict[tuple[int, str], dict[object, int]] = {}
+    others: dict[int, int] | None = None
+    out: dict[int, int] = {}
+    for v in variables:
+        if id(v) in out:
+            continue
+        block, name = v.parent_block(), v.parent_component().local_name
+        if id(block) in start and name in FAMILIES:
+            lookup = lookups.get((id(block), name))
+            if lookup is None:
+                first = start[id(block)] + block.layout.offset[name]
+                lookup = {key: first + i for i, key in enumerate(block.layout.keys[name])}
+                lookups[(id(block), name)] = lookup
+            out[id(v)] = lookup[v.index()]
+        else:
+            if others is None:
+                rest = layout.variables[layout.laid_out :]
+                others = {id(u): layout.laid_out + i for i, u in enumerate(rest)}
+            out[id(v)] = others[id(v)]
+    return out
 
 
 def _other_variables(m: pyo.Block) -> list[pyo.Var]:
