@@ -18,8 +18,9 @@ from optimizer.models.constraints import (
     add_share_ready,
     add_site_limits,
 )
-from optimizer.models.emissions import EMISSION_CATEGORIES, add_emissions
+from optimizer.models.emissions import EMISSION_CATEGORIES, emission_ledger
 from optimizer.models.layout import layout
+from optimizer.models.ledger import used_hours
 from optimizer.models.objective import CATEGORIES, add_objective
 from optimizer.models.sets import ModelData, build_data
 from optimizer.models.variables import Derived, add_variables
@@ -34,7 +35,9 @@ def build_model(
     d = data if data is not None else build_data(plan)
     m = block if block is not None else pyo.ConcreteModel(name=plan.source.stem)
     add_variables(m, d)
-    m.layout = layout(m, d)
+    m.layout = layout(d, m)
+    used = used_hours(d, m.layout)  # on-prem columns by (site, rack type, t), for both ledgers
+    m.emissions = emission_ledger(d, m.layout, used)
     x = Derived(m, d)
     add_demand(m, d)
     add_rack_capacity(m, d, x)
@@ -43,10 +46,9 @@ def build_model(
     add_cloud_limits(m, d)
     add_api_limits(m, d)
     add_edge_capacity(m, d, x)
-    add_emissions(m, d, x)
     add_carbon_cap(m, d)
-    add_objective(m, d, x)
     m.data = d
+    add_objective(m, d, used)
     return m
 
 

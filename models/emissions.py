@@ -1,10 +1,10 @@
 """The emissions ledger.
 
-Every emission of the plan is one entry of ``m.emission``, keyed (period,
-environment, category, location, region) like the cost ledger, in tonnes of
-CO2e, as a linear expression of the same variables: emissions.csv is these
-entries evaluated at the solution, the carbon price prices them in the cost
-ledger, and the cap bounds their sum in each year. A figure left blank in the
+Every emission of the plan is one entry of ``m.emissions`` (arrays,
+models/ledger.py), keyed (period, environment, category, location, region) like
+the cost ledger, in tonnes of CO2e, linear in the same columns: emissions.csv is
+these entries at the solution, the carbon price prices them in the cost ledger,
+and the cap bounds their sum in each year. A figure left blank in the
 workbook (an intensity, an API's kg per million tokens, an embodied figure,
 a cloud offer's power with no default) adds no entry: that part is not
 counted, and read_plan says so.
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import numpy as np
 
+from optimizer.models.layout import Layout
+from optimizer.models.ledger import Ledger, Terms, Used, edge_purchases, used_hours
 from optimizer.models.sets import ModelData
-from optimizer.models.variables import Derived
 
 EmissionKey = tuple[int, str, str, str, str]  # period, environment, category, location, region
 
@@ -36,66 +37,9 @@ def _kg(value: object) -> float:
     return 0.0 if value is None or value != value else float(value)  # type: ignore[arg-type]
 
 
-def emission_terms(
-    m: pyo.ConcreteModel, d: ModelData, x: Derived
-) -> dict[EmissionKey, list[object]]:
-    """Each emission entry as a list of linear terms in t CO2e (numbers for emissions every
-    plan has: the idle draw of racks already installed)."""
-    ledger: dict[EmissionKey, list[object]] = defaultdict(list)
-
-    # on-prem: the energy the cost ledger prices, at the site's intensity
-    for s, k in d.site_pairs:
-        if s not in d.site_carbon:
-            continue
-        sv = d.site[s]
-        per_kwh = float(sv["pue"]) * d.site_carbon[s] / KG_PER_T  # type: ignore[arg-type]
-        idle_kwh, busy_kwh = d.rack_kwh(k)
-        for t in d.periods:
-            key = (t, "onprem", "energy", s, sv["region"])
-            if idle_kwh and per_kwh:
-                ledger[key].append(idle_kwh * per_kwh * x.installed(s, k, t))
-            if busy_kwh and per_kwh and x.used_ah[(s, k, t)]:
-                ledger[key].append(busy_kwh * per_kwh * pyo.quicksum(x.used_ah[(s, k, t)]))
-    for s, k, t in d.buy:
-        if kg := _kg(d.rack[k]["embodied_kg_co2e"]):
-            key = (t, "onprem", "embodied", s, d.site[s]["region"])
-            ledger[key].append(kg / KG_PER_T * m.buy[s, k, t])
-
-    # cloud: accelerator-hours held (as billed) x power per accelerator x the region's intensity
-    for w, c, t in d.cloud:
-        cv = d.offer[c]
-        region = cv["region"]
-        if c not in d.offer_kw or region not in d.region_carbon:
-            continue
-        per_ah = d.offer_kw[c] * d.region_carbon[region] / KG_PER_T  # type: ignore[index]
-        if per_ah:
-            ah = d.ah_cap[(w, cv["accelerator"], t)]
-            ledger[(t, "cloud", "cloud", c, region)].append(per_ah * ah * m.cloud[w, c, t])
-
-    # APIs: the provider's kg per million tokens
-    for w, a, t in d.api:
-        av = d.api_offer[a]
-        if kg := _kg(av["kg_co2e_per_mtok"]):
-            ledger[(t, "api", "api", a, av["region"])].append(
-                kg / KG_PER_T * d.mtok[(w, t)] * m.api[w, a, t]
-            )
-
-    # edge devices: in the workload's region, drawing power_kw all the time once bought
-    for w, e, t in d.edge_buy:
-        if kg := _kg(d.device[e]["embodied_kg_co2e"]):
-            key = (t, "edge", "embodied", e, d.workload[w]["user_region"])
-            ledger[key].append(kg / KG_PER_T * m.edge_buy[w, e, t])
-    for w, e in x.edge_pairs():
-        region = d.workload[w]["user_region"]
-        per_period = d.edge_kwh(e) * d.region_carbon.get(region, 0.0) / KG_PER_T  # type: ignore[call-overload]
-        if per_period:
-            for t in d.periods:
-                ledger[(t, "edge", "energy", e, region)].append(per_period * x.owned(w, e, t))
-    return ledger
-
-
-def add_emissions(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
-    """emission[t, environment, category, location, region] (t CO2e), over ``EMISSIONS``:
+def emission_ledger(d: ModelData, lay: Layout, used: Used | None = None) -> Ledger:
+    """Each emission entry in t CO2e over the columns of ``lay`` (constants for emissions
+    every plan has: the idle draw of racks already installed).
 
     energy (onprem):  (idle kWh · installed[s,k,t] + busy kWh/ah · used ah) · pue · kg/kWh
     embodied:         embodied_kg_co2e · buy[s,k,t] (racks), · edge_buy[w,e,t] (devices)
@@ -105,6 +49,68 @@ def add_emissions(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
 
     each divided by 1,000 kg a tonne; no entry where a figure is blank.
     """
-    ledger = emission_terms(m, d, x)
-    m.EMISSIONS = pyo.Set(initialize=list(ledger), dimen=5, ordered=True)
-    m.emission = pyo.Expression(m.EMISSIONS, rule=lambda m, *key: pyo.quicksum(ledger[key]))
+    ledger = Terms(lay.n)
+    buy = lay.position("buy")
+    arrivals: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for key, when in d.delivered.items():
+        arrivals[(key[0], key[1])].append((when, buy[key]))
+
+    # on-prem: the energy the cost ledger prices, at the site's intensity
+    used = used_hours(d, lay) if used is None else used
+    for s, k in d.site_pairs:
+        if s not in d.site_carbon:
+            continue
+        sv = d.site[s]
+        per_kwh = float(sv["pue"]) * d.site_carbon[s] / KG_PER_T  # type: ignore[arg-type]
+        idle_kwh, busy_kwh = d.rack_kwh(k)
+        installed0 = d.installed0.get((s, k), 0)
+        for t in d.periods:
+            key = (t, "onprem", "energy", s, sv["region"])
+            if idle_kwh and per_kwh:
+                racks = [j for when, j in arrivals[(s, k)] if when <= t]
+                ledger.add(key, idle_kwh * per_kwh, racks, constant=installed0)
+            if busy_kwh and per_kwh and (s, k, t) in used:
+                ledger.add(key, busy_kwh * per_kwh, *used[(s, k, t)])
+    for s, k, t in d.buy:
+        if kg := _kg(d.rack[k]["embodied_kg_co2e"]):
+            key = (t, "onprem", "embodied", s, d.site[s]["region"])
+            ledger.add(key, kg / KG_PER_T, [buy[(s, k, t)]])
+
+    # cloud: accelerator-hours held (as billed) x power per accelerator x the region's intensity
+    keys, per, at = [], [], []
+    for i, (w, c, t) in enumerate(d.cloud):
+        cv = d.offer[c]
+        region = cv["region"]
+        if c not in d.offer_kw or region not in d.region_carbon:
+            continue
+        per_ah = d.offer_kw[c] * d.region_carbon[region] / KG_PER_T  # type: ignore[index]
+        if per_ah:
+            keys.append((t, "cloud", "cloud", c, region))
+            per.append(per_ah * d.ah_cap[(w, cv["accelerator"], t)])
+            at.append(i)
+    ledger.many(keys, np.array(per), lay.offset["cloud"] + np.array(at, dtype=np.int64))
+
+    # APIs: the provider's kg per million tokens
+    keys, per, at = [], [], []
+    for i, (w, a, t) in enumerate(d.api):
+        av = d.api_offer[a]
+        if kg := _kg(av["kg_co2e_per_mtok"]):
+            keys.append((t, "api", "api", a, av["region"]))
+            per.append(kg / KG_PER_T * d.mtok[(w, t)])
+            at.append(i)
+    ledger.many(keys, np.array(per), lay.offset["api"] + np.array(at, dtype=np.int64))
+
+    # edge devices: in the workload's region, drawing power_kw all the time once bought
+    edge_buy = lay.position("edge_buy")
+    for w, e, t in d.edge_buy:
+        if kg := _kg(d.device[e]["embodied_kg_co2e"]):
+            key = (t, "edge", "embodied", e, d.workload[w]["user_region"])
+            ledger.add(key, kg / KG_PER_T, [edge_buy[(w, e, t)]])
+    for (w, e), bought in edge_purchases(d, lay).items():
+        region = d.workload[w]["user_region"]
+        per_period = d.edge_kwh(e) * d.region_carbon.get(region, 0.0) / KG_PER_T  # type: ignore[call-overload]
+        if per_period:
+            for t in d.periods:
+                owned = [j for u, j in bought if u <= t]
+                ledger.add((t, "edge", "energy", e, region), per_period, owned)
+    return ledger.ledger()

@@ -43,11 +43,11 @@ class Layout:
     offset: dict[str, int]
     size: dict[str, int]
     keys: dict[str, list[tuple]]  # family -> its index list (ModelData's, not a copy)
-    variables: list[pyo.Var]  # VarData by position
+    variables: list[pyo.Var]  # VarData by position (none in a layout of the data alone)
 
     @property
     def n(self) -> int:
-        return len(self.variables)
+        return sum(self.size.values())
 
     def span(self, family: str) -> slice:
         start = self.offset[family]
@@ -68,20 +68,37 @@ class Layout:
         """Index -> position, for ``family``."""
         return self._lookup[family]
 
+    def values(self) -> np.ndarray:
+        """The variables' values by position (0 where a variable has none)."""
+        return np.array([v.value or 0.0 for v in self.variables], dtype=float)
+
+    def owners(self) -> list[str | None]:
+        """The workload each position belongs to (its variable is a share of that
+        workload's demand, or an edge device bought for it), None for the locations'
+        decisions (sites, racks, reserved commitments)."""
+        out: list[str | None] = [None] * self.n
+        for family in ("edge_buy", "onprem", "cloud", "api", "edge"):
+            out[self.span(family)] = [key[0] for key in self.keys[family]]
+        return out
+
     def at(self, family: str, keys: list[tuple]) -> np.ndarray:
         """The positions of ``keys`` of ``family``."""
         lookup = self._lookup[family]
         return np.fromiter((lookup[k] for k in keys), dtype=np.int64, count=len(keys))
 
 
-def layout(m: pyo.Block, d: ModelData) -> Layout:
-    """The layout of the variables add_variables put in ``m`` for ``d``."""
+def layout(d: ModelData, m: pyo.Block | None = None) -> Layout:
+    """The layout of the variables add_variables puts in a model for ``d`` (with the
+    VarData of ``m`` when given: the ledgers need only the positions)."""
     offset, size, keys, variables = {}, {}, {}, []
+    start = 0
     for family, field in FAMILIES.items():
         index: list[tuple] = getattr(d, field)
-        var = getattr(m, family)
-        offset[family], size[family], keys[family] = len(variables), len(index), index
-        variables.extend(var[k] for k in index)
+        offset[family], size[family], keys[family] = start, len(index), index
+        start += len(index)
+        if m is not None:
+            var = getattr(m, family)
+            variables.extend(var[k] for k in index)
     return Layout(offset, size, keys, variables)
 
 

@@ -1,9 +1,9 @@
 """The cost ledger and the objective.
 
-Every cost of the plan is one entry of ``m.cost``, keyed (period, environment,
-category, location, region): the objective is their discounted sum, and
-costs.csv is the same entries evaluated at the solution, so the two agree to
-the cent by construction. The carbon price reaches the objective here, as
+Every cost of the plan is one entry of ``m.costs`` (arrays, models/ledger.py),
+keyed (period, environment, category, location, region): the objective is their
+discounted sum, and costs.csv is the same entries at the solution, so the two
+agree to the cent by construction. The carbon price reaches the objective here, as
 category ``carbon``: each entry of the emissions ledger (models/emissions.py)
 times its region's price.
 """
@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.emissions import emission_ledger
+from optimizer.models.layout import Layout
+from optimizer.models.ledger import Ledger, Terms, Used, edge_purchases, expression, used_hours
 from optimizer.models.sets import ModelData
-from optimizer.models.variables import Derived
 
 CostKey = tuple[int, str, str, str, str]  # period, environment, category, location, region
 
@@ -40,117 +43,190 @@ def _f(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
-def cost_terms(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> dict[CostKey, list[object]]:
-    """Each cost entry as a list of linear terms (numbers for costs every plan has)."""
-    ledger: dict[CostKey, list[object]] = defaultdict(list)
+def cost_ledger(d: ModelData, lay: Layout, emissions: Ledger, used: Used | None = None) -> Ledger:
+    """The cost ledger of ``d`` over the columns of ``lay``; its carbon entries price the
+    entries of ``emissions`` at their region's carbon price (``used``: used_hours(d, lay),
+    when the caller has it)."""
+    ledger = Terms(lay.n)
     ypp, hours, last = d.years_per_period, d.hours, d.periods[-1]
+    build, buy = lay.position("build"), lay.position("buy")
+    builds: dict[str, list[int]] = defaultdict(list)
+    for s, t in d.build:
+        builds[s].append(t)
+    arrivals: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for key, when in d.delivered.items():
+        arrivals[(key[0], key[1])].append((when, buy[key]))
 
-    # on-prem: sites
+    # on-prem: sites (open: 1 for an existing site, else the builds decided by t)
     for s, sv in d.site.items():
         region = sv["region"]
         for t in d.periods:
             opex = _f(sv["fixed_opex_usd_per_year"]) * ypp
-            if opex:
-                is_open = x.is_open(s, t)
-                if not isinstance(is_open, float) or is_open:
-                    ledger[(t, "onprem", "site_opex", s, region)].append(opex * is_open)
+            if not opex:
+                continue
+            if s not in builds and sv["existing"]:
+                ledger.add((t, "onprem", "site_opex", s, region), opex, constant=1.0)
+            else:
+                columns = [build[(s, u)] for u in builds[s] if u <= t]
+                ledger.add((t, "onprem", "site_opex", s, region), opex, columns)
     for s, t in d.build:
         cost = _f(d.site[s]["build_cost_usd"])
         if cost:
-            ledger[(t, "onprem", "site_build", s, d.site[s]["region"])].append(cost * m.build[s, t])
+            ledger.add((t, "onprem", "site_build", s, d.site[s]["region"]), cost, [build[(s, t)]])
 
     # on-prem: racks
     for s, k, t in d.buy:
         region = d.site[s]["region"]
         capex = _f(d.rack[k]["capex_usd"])
-        ledger[(t, "onprem", "rack_capex", s, region)].append(capex * m.buy[s, k, t])
+        ledger.add((t, "onprem", "rack_capex", s, region), capex, [buy[(s, k, t)]])
         residual = capex * d.residual_fraction(k, d.delivered[(s, k, t)])
         if residual:
-            ledger[(last, "onprem", "residual_value", s, region)].append(-residual * m.buy[s, k, t])
+            ledger.add((last, "onprem", "residual_value", s, region), -residual, [buy[(s, k, t)]])
+    used = used_hours(d, lay) if used is None else used
     for s, k in d.site_pairs:
         rv, sv = d.rack[k], d.site[s]
         region = sv["region"]
         idle_kwh, busy_kwh = d.rack_kwh(k)
         per_kwh = _f(sv["pue"]) * d.site_price[s]
         opex = _f(rv["opex_usd_per_year"]) * ypp
+        installed0 = d.installed0.get((s, k), 0)
         for t in d.periods:
-            racks = x.installed(s, k, t)
+            racks = [j for when, j in arrivals[(s, k)] if when <= t]
             if opex:
-                ledger[(t, "onprem", "rack_opex", s, region)].append(opex * racks)
-            ledger[(t, "onprem", "energy", s, region)].append(idle_kwh * per_kwh * racks)
-            if busy_kwh and x.used_ah[(s, k, t)]:
-                ledger[(t, "onprem", "energy", s, region)].append(
-                    busy_kwh * per_kwh * pyo.quicksum(x.used_ah[(s, k, t)])
-                )
+                ledger.add((t, "onprem", "rack_opex", s, region), opex, racks, constant=installed0)
+            key = (t, "onprem", "energy", s, region)
+            ledger.add(key, idle_kwh * per_kwh, racks, constant=installed0)
+            if busy_kwh and (s, k, t) in used:
+                ledger.add(key, busy_kwh * per_kwh, *used[(s, k, t)])
 
-    # cloud
-    for w, c, t in d.cloud:
-        cv = d.offer[c]
-        if cv["pricing"] == "reserved":
-            continue
-        ah = d.ah_cap[(w, cv["accelerator"], t)]
-        ledger[(t, "cloud", f"cloud_{cv['pricing']}", c, cv["region"])].append(
-            _f(cv["price_usd_per_accelerator_hour"]) * ah * m.cloud[w, c, t]
-        )
+    # cloud (reserved capacity is paid by its commitment)
+    cloud = [
+        (i, w, c, t) for i, (w, c, t) in enumerate(d.cloud) if d.offer[c]["pricing"] != "reserved"
+    ]
+    ledger.many(
+        [
+            (t, "cloud", f"cloud_{d.offer[c]['pricing']}", c, d.offer[c]["region"])
+            for _, w, c, t in cloud
+        ],
+        np.array(
+            [
+                _f(d.offer[c]["price_usd_per_accelerator_hour"])
+                * d.ah_cap[(w, d.offer[c]["accelerator"], t)]
+                for _, w, c, t in cloud
+            ]
+        ),
+        lay.offset["cloud"] + np.array([i for i, *_ in cloud], dtype=np.int64),
+    )
+    commit = lay.position("commit")
     for c, b in d.reserved_blocks:
         cv = d.offer[c]
         rate = _f(cv["price_usd_per_accelerator_hour"]) * hours
         for t in d.periods:
             if d.block_of[c][t] == b:
-                ledger[(t, "cloud", "cloud_reserved", c, cv["region"])].append(
-                    rate * m.commit[c, b]
-                )
+                ledger.add((t, "cloud", "cloud_reserved", c, cv["region"]), rate, [commit[(c, b)]])
 
     # APIs
-    for w, a, t in d.api:
-        av = d.api_offer[a]
-        ledger[(t, "api", "api", a, av["region"])].append(
-            _f(av["price_usd_per_mtok"]) * d.mtok[(w, t)] * m.api[w, a, t]
-        )
+    ledger.many(
+        [(t, "api", "api", a, d.api_offer[a]["region"]) for _, a, t in d.api],
+        np.array([_f(d.api_offer[a]["price_usd_per_mtok"]) * d.mtok[(w, t)] for w, a, t in d.api]),
+        lay.positions("api"),
+    )
 
     # edge devices: bought per workload, kept (and paid for) to the horizon's end
+    edge_buy = lay.position("edge_buy")
     for w, e, t in d.edge_buy:
-        ev = d.device[e]
-        ledger[(t, "edge", "edge_capex", e, d.workload[w]["user_region"])].append(
-            _f(ev["capex_usd"]) * m.edge_buy[w, e, t]
+        ledger.add(
+            (t, "edge", "edge_capex", e, d.workload[w]["user_region"]),
+            _f(d.device[e]["capex_usd"]),
+            [edge_buy[(w, e, t)]],
         )
-    for w, e in x.edge_pairs():
+    for (w, e), bought in edge_purchases(d, lay).items():
         ev = d.device[e]
         region = d.workload[w]["user_region"]
         opex = _f(ev["opex_usd_per_year"]) * ypp
         energy = d.edge_kwh(e) * d.region_price[region]  # type: ignore[index]
         for t in d.periods:
-            owned = x.owned(w, e, t)
+            owned = [j for u, j in bought if u <= t]
             if opex:
-                ledger[(t, "edge", "edge_opex", e, region)].append(opex * owned)
+                ledger.add((t, "edge", "edge_opex", e, region), opex, owned)
             if energy:
-                ledger[(t, "edge", "energy", e, region)].append(energy * owned)
+                ledger.add((t, "edge", "energy", e, region), energy, owned)
 
     # carbon: every emission entry (models/emissions.py) at its region's carbon price
-    for key in m.EMISSIONS:
-        t, env, _, location, region = key
-        price = d.carbon_price.get(region, 0.0)
-        if price:
-            ledger[(t, env, "carbon", location, region)].append(price * m.emission[key])
-    return ledger
+    carbon, pick, price = [], [], []
+    for i, (t, env, _, location, region) in enumerate(emissions.keys):
+        if p := d.carbon_price.get(region, 0.0):
+            carbon.append((t, env, "carbon", location, region))
+            pick.append(i)
+            price.append(p)
+    return ledger.ledger((carbon, emissions, pick, price))
 
 
-def add_objective(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
+def add_objective(m: pyo.ConcreteModel, d: ModelData, used: Used | None = None) -> None:
     """total_cost = Σ_entries discount[t] · cost[t, environment, category, location, region],
-    discount[t] = (1 + discount_rate) ** (−t · years_per_period)."""
-    ledger = cost_terms(m, d, x)
-    m.COSTS = pyo.Set(initialize=list(ledger), dimen=5, ordered=True)
-    m.cost = pyo.Expression(m.COSTS, rule=lambda m, *key: pyo.quicksum(ledger[key]))
-    m.total_cost = pyo.Objective(
-        expr=pyo.quicksum(d.discount[key[0]] * m.cost[key] for key in m.COSTS),
-        sense=pyo.minimize,
-    )
+    discount[t] = (1 + discount_rate) ** (−t · years_per_period).
+
+    The ledger is ``m.costs`` (arrays, models/ledger.py); ``total_cost`` is the same sum
+    as a linear expression of the columns, for a written model and the rows that bound
+    the cost (stable placement)."""
+    m.costs = cost_ledger(d, m.layout, m.emissions, used)
+    set_total_cost(m)
 
 
-def replace_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """Rebuild the cost ledger and the objective of a built model from ``d`` (the same
-    sets with other prices), and make ``d`` the model's data."""
-    for component in (m.total_cost, m.cost, m.COSTS):
-        m.del_component(component)
+def discounted(m: pyo.Block, weight: float = 1.0) -> tuple[np.ndarray, float]:
+    """``weight`` x total_cost as a cost per column of ``m``'s layout, and its constant (for
+    weight 1, the vector set_total_cost computed for the ledger of now)."""
+    if weight == 1.0 and getattr(m, "cost_vector", None) is not None:
+        return m.cost_vector
+    d: ModelData = m.data
+    ledger: Ledger = m.costs
+    return ledger.coefficients(np.array([weight * d.discount[key[0]] for key in ledger.keys]))
+
+
+def scaled_cost(m: pyo.Block, scale: float, row: bool) -> object:
+    """scale · total_cost of ``m`` as one linear expression: for a row bounding the cost
+    (``row``: its coefficients added up as Pyomo's compiler adds a tree of sums), or
+    for an objective (as its objective walk does), so a cost bound or a tie-break is
+    the same numbers the cost model's own objective and rows would give."""
+    d: ModelData = m.data
+    ledger: Ledger = m.costs
+    discount = np.array([d.discount[key[0]] for key in ledger.keys])
+    if row:
+        cost, constant = ledger.row(discount)
+        return expression(scale * cost, scale * constant, m.layout.variables)
+    cost, constant = ledger.coefficients(scale * discount)
+    return expression(cost, constant, m.layout.variables)
+
+
+def ledger_objective(m: pyo.Block) -> list[tuple[pyo.Block, float]] | None:
+    """The built blocks and weights whose total_cost the active objective of ``m`` sums
+    (``m.expected``: the robust model's expected cost), or None when it is another
+    objective (stable placement's, the least emissions)."""
+    if hasattr(m, "total_cost") and m.total_cost.active:
+        return [(m, 1.0)]
+    expected = getattr(m, "expected", None)
+    if expected is not None and m.expected_cost.active:
+        return expected
+    return None
+
+
+def set_total_cost(m: pyo.Block) -> None:
+    """``m.total_cost`` and ``m.cost_vector`` from ``m.costs`` (created, or replaced)."""
+    m.cost_vector = None
+    cost, offset = discounted(m)
+    m.cost_vector = (cost, offset)
+    expr = expression(cost, offset, m.layout.variables)
+    if hasattr(m, "total_cost"):
+        m.total_cost.expr = expr
+    else:
+        m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
+
+
+def reprice(m: pyo.Block, d: ModelData) -> None:
+    """Make ``d`` (the same sets with other prices) the data of the built model ``m``: its
+    ledgers and total_cost from ``d``."""
     m.data = d
-    add_objective(m, d, Derived(m, d))
+    used = used_hours(d, m.layout)
+    m.emissions = emission_ledger(d, m.layout, used)
+    m.costs = cost_ledger(d, m.layout, m.emissions, used)
+    set_total_cost(m)

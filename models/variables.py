@@ -3,7 +3,6 @@ sites open and ready, edge devices owned) that several families share."""
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 
 import pyomo.environ as pyo
@@ -81,16 +80,6 @@ class Derived:
             return 1.0
         return pyo.quicksum(self.m.build[key] for key in self.ready_builds(s, t))
 
-    @functools.cached_property
-    def used_ah(self) -> dict[tuple[str, str, int], list[object]]:
-        """(site, rack type, t) -> terms of the accelerator-hours used there, at average load
-        (the busy draw of energy; capacity is held for peak instead)."""
-        used: dict[tuple[str, str, int], list[object]] = defaultdict(list)
-        for w, s, k, t in self.d.onprem:
-            acc = self.d.rack[k]["accelerator"]
-            used[(s, k, t)].append(self.d.ah_avg[(w, acc, t)] * self.m.onprem[w, s, k, t])
-        return used
-
     def bought_by(self, w: str, e: str, t: int) -> list[tuple[str, str, int]]:
         """The purchases (``edge_buy`` indexes) of edge devices of type e for workload w up
         to period t."""
@@ -99,6 +88,3 @@ class Derived:
     def owned(self, w: str, e: str, t: int) -> pyo.Expression:
         """Edge devices of type e owned for workload w in period t (bought by t, kept)."""
         return pyo.quicksum(self.m.edge_buy[key] for key in self.bought_by(w, e, t))
-
-    def edge_pairs(self) -> list[tuple[str, str]]:
-        return list(self._edge_buys)

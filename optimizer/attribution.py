@@ -1,10 +1,11 @@
 """Cost and emissions per workload: the cost and emissions ledgers split over workloads.
 
 Every entry of the cost ledger (models/objective.py) and of the emissions ledger
-(models/emissions.py) is a linear expression of the decisions. Evaluated at the
-plan, each term of an entry belongs either to one workload (its variable is that
-workload's share of an option, or an edge device bought for it) or to the
-location (a constant, racks bought, a site built, a reserved commitment):
+(models/emissions.py) is linear in the columns of the model's layout
+(models/ledger.py). At the plan, each coefficient of an entry belongs either to
+one workload (its column is that workload's share of an option, or an edge
+device bought for it: Layout.owners) or to the location (a constant, racks
+bought, a site built, a reserved commitment):
 
 - a workload's own terms are its own (cloud and API use, edge devices, the busy
   energy of the accelerator-hours it uses on a rack, the carbon price on these);
@@ -24,17 +25,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.repn.standard_repn import generate_standard_repn
 
 from optimizer.columns import names
 from optimizer.models import ModelData
+from optimizer.models.layout import Layout
+from optimizer.models.ledger import Ledger
 from optimizer.models.sets import HOURS_PER_MONTH
 
 IDLE = "(idle)"
 ONE_TIME = frozenset({"rack_capex", "site_build", "residual_value", "embodied"})
-_PER_WORKLOAD = frozenset({"onprem", "cloud", "api", "edge", "edge_buy"})  # indexed by w first
 CASH_EPS = 1e-6  # as results.CASH_EPS: smaller parts are rounding, not cash or emissions
 
 WORKLOAD_COSTS_COLUMNS = names("workload_costs")
@@ -95,22 +97,23 @@ class Shares:
         return out
 
 
-def _owner(var: pyo.Var) -> str | None:
-    """The workload a variable belongs to, or None for the location's decisions."""
-    if var.parent_component().local_name in _PER_WORKLOAD:
-        return var.index()[0]
-    return None
+def _own_parts(ledger: Ledger, lay: Layout, x: np.ndarray) -> dict[int, dict[str, float]]:
+    """Entry -> workload -> the value of the entry's coefficients on that workload's columns
+    (in the order the entry's terms name them)."""
+    entry, column, coef = ledger.by_entry()
+    owners = lay.owners()
+    mine = np.array([owners[j] is not None for j in column.tolist()], dtype=bool)
+    entry, column = entry[mine].tolist(), column[mine]
+    value = (coef[mine] * x[column]).tolist()
+    out: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for e, j, part in zip(entry, column.tolist(), value, strict=True):
+        out[e][owners[j]] += part  # type: ignore[index]
+    return out
 
 
-def _parts(expr: object, total: float, shares: Shares, key: tuple) -> dict[str, float]:
+def _parts(own: dict[str, float], total: float, shares: Shares, key: tuple) -> dict[str, float]:
     """An entry's value ``total`` by workload: its own terms, and the rest shared."""
     t, env, category, location, _ = key
-    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-    own: dict[str, float] = defaultdict(float)
-    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        w = _owner(var)
-        if w is not None:
-            own[w] += float(coef) * (var.value or 0.0)
     out = defaultdict(float, own)
     shared = total - sum(own.values())
     if own and abs(shared) < CASH_EPS:  # rounding: to the largest part, so the parts add up
@@ -118,6 +121,22 @@ def _parts(expr: object, total: float, shares: Shares, key: tuple) -> dict[str, 
         return out
     for w, part in shares.split((env, location), t, category, shared).items():
         out[w] += part
+    return out
+
+
+def _split(m: pyo.Block, ledger: Ledger, least: float) -> list[tuple[tuple, str, float]]:
+    """(entry's key, workload, part) of each entry of ``ledger`` at the plan of ``m`` whose
+    value is at least ``least``, for each of its parts of at least ``least``."""
+    x = m.layout.values()
+    own = _own_parts(ledger, m.layout, x)
+    shares = Shares(m)
+    out = []
+    for e, (key, total) in enumerate(zip(ledger.keys, ledger.values(x).tolist(), strict=True)):
+        if abs(total) < least:
+            continue
+        for w, part in _parts(own.get(e, {}), total, shares, key).items():
+            if abs(part) >= least:
+                out.append((key, w, part))
     return out
 
 
@@ -129,32 +148,20 @@ def workload_costs(m: pyo.Block, scenario: str = "base") -> pd.DataFrame:
     """The cost ledger at the plan by workload, period, environment, category and
     location: USD and USD discounted (each entry as costs.csv has it, split)."""
     d: ModelData = m.data
-    shares = Shares(m)
-    rows = []
-    for key in m.COSTS:
-        amount = pyo.value(m.cost[key], exception=False) or 0.0
-        if abs(amount) < CASH_EPS:
-            continue
-        t, env, category, location, _ = key
-        for w, part in _parts(m.cost[key], amount, shares, key).items():
-            if abs(part) >= CASH_EPS:
-                rows.append((scenario, w, t, env, category, location, part, part * d.discount[t]))
+    rows = [
+        (scenario, w, t, env, category, location, part, part * d.discount[t])
+        for (t, env, category, location, _), w, part in _split(m, m.costs, CASH_EPS)
+    ]
     return _sorted(pd.DataFrame(rows, columns=WORKLOAD_COSTS_COLUMNS), d)
 
 
 def workload_emissions(m: pyo.Block, scenario: str = "base") -> pd.DataFrame:
     """The emissions ledger at the plan by workload, period, environment, category and
     location, in t CO2e, split like the costs."""
-    shares = Shares(m)
-    rows = []
-    for key in m.EMISSIONS:
-        tonnes = pyo.value(m.emission[key], exception=False) or 0.0
-        if abs(tonnes) < 1e-9:
-            continue
-        t, env, category, location, _ = key
-        for w, part in _parts(m.emission[key], tonnes, shares, key).items():
-            if abs(part) >= 1e-9:
-                rows.append((scenario, w, t, env, category, location, part))
+    rows = [
+        (scenario, w, t, env, category, location, part)
+        for (t, env, category, location, _), w, part in _split(m, m.emissions, 1e-9)
+    ]
     return _sorted(pd.DataFrame(rows, columns=WORKLOAD_EMISSIONS_COLUMNS), m.data)
 
 

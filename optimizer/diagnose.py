@@ -22,8 +22,8 @@ import pyomo.environ as pyo
 
 from optimizer.models import ModelData
 from optimizer.models.constraints.carbon import cap_per_year
-from optimizer.models.emissions import emission_terms
-from optimizer.models.variables import Derived, add_variables
+from optimizer.models.emissions import emission_ledger
+from optimizer.models.layout import layout
 from optimizer.plan import Plan
 from optimizer.solve import Compiled, SolverOptions, new_highs, run_highs
 
@@ -135,13 +135,11 @@ def _installed_over_cap(d: ModelData) -> list[str]:
     caps = cap_per_year(d)
     if not caps:
         return []
-    m = pyo.ConcreteModel()
-    add_variables(m, d)
-    for var in m.component_data_objects(pyo.Var):
-        var.set_value(0)
+    lay = layout(d)
+    ledger = emission_ledger(d, lay)
     fixed: dict[int, float] = {}
-    for key, terms in emission_terms(m, d, Derived(m, d)).items():
-        fixed[key[0]] = fixed.get(key[0], 0.0) + pyo.value(pyo.quicksum(terms))
+    for key, tonnes in zip(ledger.keys, ledger.values(np.zeros(lay.n)).tolist(), strict=True):
+        fixed[key[0]] = fixed.get(key[0], 0.0) + tonnes
     years = d.years()
     out = []
     for y, cap in caps.items():
@@ -360,10 +358,11 @@ def _cap_sources(m: pyo.Block, compiled: Compiled, values: np.ndarray, periods: 
     for var, x in zip(compiled.columns, values.tolist(), strict=True):
         var.set_value(x, skip_validation=True)
     totals: dict[tuple[str, str, str], float] = {}
-    for key in m.EMISSIONS:
+    ledger = m.emissions
+    for key, tonnes in zip(ledger.keys, ledger.values(m.layout.values()).tolist(), strict=True):
         if key[0] in periods:
             where = (key[1], key[3], key[2])
-            totals[where] = totals.get(where, 0.0) + float(pyo.value(m.emission[key]))
+            totals[where] = totals.get(where, 0.0) + tonnes
     top = sorted(totals.items(), key=lambda item: -item[1])[:3]
     return ", ".join(
         f"{EMITTER.get(env, env)} {location} ({category}) {_fmt(t)} t"

@@ -51,11 +51,11 @@ def least_emissions(plan: Plan, options: SolverOptions) -> tuple[Solved | None, 
         return None, None
     m = build_model(plan, data)
     m.total_cost.deactivate()
-    m.least_emissions = pyo.Objective(expr=emitted(m), sense=pyo.minimize)
+    m.least_emissions = pyo.Objective(expr=emitted(m, row=False), sense=pyo.minimize)
     solved, compiled, values = solve(m, options)
     if values is None:
         return solved, None
-    tonnes = float(pyo.value(emitted(m)))
+    tonnes = sum(m.emissions.values(m.layout.values()).tolist())
     return certified(compiled, solved, values, tonnes, options.mip_gap), tonnes
 
 

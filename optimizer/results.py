@@ -2,8 +2,8 @@
 
 Each function returns one output table with the columns, order and units of
 docs/outputs.md. They read the solution from the model's variables, and costs
-from the same ledger the objective sums (models/objective.py), so costs.csv
-reconciles with the objective.
+and emissions from the same ledger arrays the objective sums (models/ledger.py),
+so costs.csv reconciles with the objective.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFr
     d: ModelData = m.data
     start, end = _period_dates(plan)
     rows = []
-    for key in m.COSTS:
+    ledger = m.costs
+    for key, value in zip(ledger.keys, ledger.values(m.layout.values()).tolist(), strict=True):
         t, env, category, location, region = key
-        amount = clean(pyo.value(m.cost[key], exception=False))
+        amount = clean(value)
         if abs(amount) < CASH_EPS:
             continue
         rows.append(
@@ -77,8 +78,9 @@ def emissions(m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
     """Emissions by period, environment, category and location, in t CO2e: the emissions
     ledger at the solution (the figures the carbon price and the cap see)."""
     rows = []
-    for key in m.EMISSIONS:
-        tonnes = clean(pyo.value(m.emission[key], exception=False))
+    ledger = m.emissions
+    for key, value in zip(ledger.keys, ledger.values(m.layout.values()).tolist(), strict=True):
+        tonnes = clean(value)
         if tonnes:
             rows.append((scenario, *key, tonnes))
     frame = pd.DataFrame(rows, columns=EMISSIONS_COLUMNS)

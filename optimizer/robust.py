@@ -130,6 +130,7 @@ def solve_robust(
             build_model(plans[name], data[name], block=m.scenario[name])
             m.scenario[name].total_cost.deactivate()
         _tie_first_stage(m)
+        m.expected = [(m.scenario[name], p[name]) for name in plans]  # compile_model's costs
         m.expected_cost = pyo.Objective(
             expr=pyo.quicksum(p[name] * m.scenario[name].total_cost.expr for name in plans),
             sense=pyo.minimize,

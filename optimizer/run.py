@@ -17,7 +17,7 @@ from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.constraints.carbon import add_carbon_budget
-from optimizer.models.objective import replace_objective
+from optimizer.models.objective import reprice
 from optimizer.models.stages import FirstStage, targets
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
@@ -31,7 +31,7 @@ from optimizer.solve import (
     load_values,
     run_highs,
     solve,
-    with_objective,
+    with_costs,
 )
 from optimizer.stable import Stable, stabilise
 from optimizer.status import Status, Termination
@@ -172,10 +172,10 @@ def _kept(plan: Plan, options: SolverOptions) -> _Reusable | None:
 
 
 def _priced(kept: _Reusable, plan: Plan, scenario: Scenario, options: SolverOptions) -> Compiled:
-    """The kept model with ``scenario``'s prices: its ledger and objective rebuilt, its
-    costs in a new HiGHS instance."""
-    replace_objective(kept.model, build_data(apply(plan, scenario)))
-    return with_objective(kept.compiled, kept.model.total_cost, options)
+    """The kept model with ``scenario``'s prices: its ledgers (arrays) from the scenario's
+    data, their costs in a new HiGHS instance."""
+    reprice(kept.model, build_data(apply(plan, scenario)))
+    return with_costs(kept.compiled, kept.model, options)
 
 
 def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Outcome | None:

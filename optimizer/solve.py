@@ -30,6 +30,7 @@ from pyomo.repn.standard_repn import generate_standard_repn
 from optimizer.models.layout import FAMILIES, Columns
 from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
+from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
 from optimizer.rows import Rows, parse_pyomo_rows, stack
 from optimizer.status import Status, Termination
@@ -121,7 +122,7 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     k = len(stacked.rows)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    cost, offset = objective_costs(_active_objective(m), columns)
+    cost, offset = objective_vector(m, layout)
     scale = objective_scale(cost)
     lp.col_cost_ = cost * scale
     lp.offset_ = offset * scale
@@ -406,10 +407,25 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
+def objective_vector(m: pyo.Block, order: Columns) -> tuple[np.ndarray, float]:
+    """The active objective's cost per column of ``order`` and its constant: from the cost
+    ledgers' arrays when it is the cost (a model's total_cost, the robust model's
+    expected cost), else from its Pyomo expression."""
+    blocks = ledger_objective(m)
+    if blocks is None:
+        return objective_costs(_active_objective(m), order.variables)
+    start = {id(b): s for b, s in order.starts}
+    cost, offset = np.zeros(len(order.variables)), 0.0
+    for block, weight in blocks:
+        own, constant = discounted(block, weight)
+        cost[start[id(block)] : start[id(block)] + len(own)] = own
+        offset += constant
+    return cost, offset
+
+
 def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[np.ndarray, float]:
-    """The objective's cost per column and its constant, the same way for a fresh model
-    and for a new objective over a compiled one (so the two give HiGHS identical
-    numbers, and the same scenario the same answer by either path)."""
+    """An objective's cost per column and its constant, from its Pyomo expression (the
+    objectives that are not the cost ledger's)."""
     repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
     column = {id(v): j for j, v in enumerate(columns)}
     cost = np.zeros(len(columns))
@@ -451,15 +467,16 @@ def write_model_file(h: highspy.Highs, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def with_objective(base: Compiled, objective: pyo.Objective, options: SolverOptions) -> Compiled:
-    """A new HiGHS instance holding ``base``'s model with ``objective``'s costs.
+def with_costs(base: Compiled, m: pyo.Block, options: SolverOptions) -> Compiled:
+    """A new HiGHS instance holding ``base``'s model (compiled from ``m``) with the costs of
+    ``m``'s ledger now (models/objective.py, reprice).
 
     A fresh instance, not ``base``'s with its costs changed: nothing of an earlier
     solve (basis, incumbent, start) carries over, so a scenario's answer does not
     depend on what this process solved before. (highspy 1.16.0 also answers
     wrongly when given a MIP start with presolve on; docs/performance.md.)
     """
-    cost, offset = objective_costs(objective, base.columns)
+    cost, offset = discounted(m)
     scale = objective_scale(cost)
     lp = base.highs.getLp()
     lp.col_cost_ = cost * scale

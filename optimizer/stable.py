@@ -25,6 +25,7 @@ from optimizer import results
 from optimizer.certify import certify
 from optimizer.models.constraints import add_stability, remove_stability
 from optimizer.models.constraints.stability import total_moves
+from optimizer.models.objective import discounted
 from optimizer.plan import Plan
 from optimizer.solve import (
     Compiled,
@@ -33,7 +34,6 @@ from optimizer.solve import (
     Values,
     compile_model,
     load_values,
-    objective_costs,
     run_highs,
 )
 from optimizer.status import Status
@@ -107,7 +107,7 @@ def stabilise(
     why = "" if answer.status == Status.OPTIMAL and raw is not None else answer.termination
     if not why:
         now = load_values(compiled, np.array([v.value or 0.0 for v in compiled.columns]))
-        cost, offset = objective_costs(m.total_cost, compiled.columns)
+        cost, offset = discounted(m)
         by_matrix = float(np.dot(cost, now.plan)) + offset
         ledger = float(results.costs(plan, m)["discounted_usd"].sum())
         bound = solved.best_bound

@@ -203,7 +203,7 @@ def test_carbon_price_flips_the_site(tmp_path, price, where, expected, carbon_us
     assert set(out.tables["racks"]["site"]) == {where}
     assert category(out, "carbon") == approx(carbon_usd)
     if price == 0:  # no price: no carbon entry in the ledger at all
-        assert not any(key[2] == "carbon" for key in out.model.COSTS)
+        assert not any(key[2] == "carbon" for key in out.model.costs.keys)
 
 
 @pytest.mark.parametrize(

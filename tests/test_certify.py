@@ -27,7 +27,7 @@ from optimizer import read_plan
 from optimizer.certify import CertificateError, certified, certify
 from optimizer.cli import main
 from optimizer.models import build_data, build_model
-from optimizer.models.objective import replace_objective
+from optimizer.models.objective import reprice
 from optimizer.run import optimize, resolve_prices
 from optimizer.scenarios import BASE, Scenario, apply, from_sweeps
 from optimizer.solve import (
@@ -36,7 +36,7 @@ from optimizer.solve import (
     compile_model,
     run_highs,
     solve,
-    with_objective,
+    with_costs,
 )
 from optimizer.status import Status, Termination
 
@@ -117,8 +117,8 @@ def test_highspy_mip_start_reproduction():
     m = build_model(plan, build_data(plan))
     base = compile_model(m, options)
     _, start, _ = run_highs(base.highs, base, 0.0, 0.0)
-    replace_objective(m, build_data(apply(plan, scenario)))
-    compiled = with_objective(base, m.total_cost, options)
+    reprice(m, build_data(apply(plan, scenario)))
+    compiled = with_costs(base, m, options)
     lp = compiled.highs.getLp()
 
     h = highspy.Highs()
@@ -155,7 +155,7 @@ def test_reuse_path_falls_back_to_a_fresh_solve(monkeypatch):
     options = SolverOptions(mip_gap=0.0, threads=1)
     plan, scenario = _api_times_two()
 
-    def stale(base, objective, opts):  # the base case's costs, whatever the objective
+    def stale(base, model, opts):  # the base case's costs, whatever the model's ledger
         return dataclasses.replace(base, highs=_copy(base.highs, opts))
 
     def _copy(h, opts):
@@ -163,7 +163,7 @@ def test_reuse_path_falls_back_to_a_fresh_solve(monkeypatch):
         new.passModel(h.getLp())
         return new
 
-    monkeypatch.setattr(optimizer.run, "with_objective", stale)
+    monkeypatch.setattr(optimizer.run, "with_costs", stale)
     optimizer.run._reusable = None
     assert resolve_prices(plan, scenario, options) is None
     run = optimizer.whatif.solve_scenario(plan, scenario, options)
@@ -181,12 +181,12 @@ def test_regret_run_on_the_kept_model_falls_back_to_a_fresh_build(monkeypatch):
     fresh = optimize(apply(plan, scenario), options, scenario=scenario.name, fixed=fixed)
     assert fresh.solved.certificate.holds
 
-    def stale(base, objective, opts):
+    def stale(base, model, opts):
         new = optimizer.solve.new_highs(opts)
         new.passModel(base.highs.getLp())
         return dataclasses.replace(base, highs=new)
 
-    monkeypatch.setattr(optimizer.run, "with_objective", stale)
+    monkeypatch.setattr(optimizer.run, "with_costs", stale)
     optimizer.run._reusable = None
     assert optimizer.run.operate_prices(plan, scenario, fixed, options) is None
     run = optimizer.whatif.solve_scenario(plan, scenario, options, fixed=fixed)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.models.constraints._util import at_most
+from optimizer.models.ledger import expression
 from optimizer.models.sets import ModelData
 
 
@@ -21,12 +23,15 @@ def cap_per_year(d: ModelData) -> dict[int, float]:
     }
 
 
-def emitted(m: pyo.ConcreteModel, periods: Iterable[int] | None = None) -> object:
-    """Σ emission[t, ·] over ``periods`` (None: the whole horizon), in t CO2e."""
+def emitted(m: pyo.Block, periods: Iterable[int] | None = None, row: bool = True) -> object:
+    """Σ emission[t, ·] over ``periods`` (None: the whole horizon), in t CO2e: the
+    emissions ledger's entries (``m.emissions``) as one linear expression, added up for
+    a row (or, not ``row``, for an objective) as models/objective.py's scaled_cost."""
     chosen = None if periods is None else set(periods)
-    return pyo.quicksum(
-        m.emission[key] for key in m.EMISSIONS if chosen is None or key[0] in chosen
-    )
+    ledger = m.emissions
+    weight = np.array([1.0 if chosen is None or k[0] in chosen else 0.0 for k in ledger.keys])
+    coef, constant = ledger.row(weight) if row else ledger.coefficients(weight)
+    return expression(coef, constant, m.layout.variables)
 
 
 def add_carbon_cap(m: pyo.ConcreteModel, d: ModelData) -> None:

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
 
 Place = tuple[str, str]  # environment, location (a site for on-prem: its rack types together)
@@ -75,10 +76,13 @@ def add_stability(
             m.move[w, env, o, t] >= level(w, (env, o), t - 1) - level(w, (env, o), t)
         ),
     )
-    m.cost_limit = pyo.Constraint(expr=m.total_cost.expr * scale <= cost_limit * scale)
+    m.cost_limit = pyo.Constraint(expr=scaled_cost(m, scale, row=True) <= cost_limit * scale)
     moves = 0.5 * pyo.quicksum(m.move.values())
     band = cost_limit - optimum
-    tie = TIE_WEIGHT * (m.total_cost.expr - optimum) / band if band > 0 else 0.0
+    tie: object = 0.0
+    if band > 0:  # the weight as Pyomo's walk of TIE_WEIGHT · (cost − optimum) / band has it
+        weight = 1 / (1.0 * band) * TIE_WEIGHT
+        tie = scaled_cost(m, weight, row=False) - weight * optimum
     m.least_moves = pyo.Objective(expr=moves + tie, sense=pyo.minimize)
 
 

@@ -35,7 +35,7 @@ from optimizer.calculator.linear import Linear, probe
 from optimizer.certify import CertificateError, certified
 from optimizer.compare import plan_changes, plan_view
 from optimizer.models import build_data, build_model
-from optimizer.models.objective import replace_objective
+from optimizer.models.objective import discounted, reprice
 from optimizer.plan import Plan
 from optimizer.solve import (
     Compiled,
@@ -43,7 +43,6 @@ from optimizer.solve import (
     compile_model,
     load_values,
     new_highs,
-    objective_costs,
     objective_scale,
     run_highs,
 )
@@ -134,9 +133,9 @@ class Engine:
         else:
             kept = self._kept[()]
             self.linear.apply([kept.held, kept.relaxed], factors)
-            replace_objective(kept.model, data)
+            reprice(kept.model, data)
         m = kept.model
-        cost, offset = objective_costs(m.total_cost, kept.compiled.columns)
+        cost, offset = discounted(m)
         scale = objective_scale(cost)
         every = np.arange(len(cost), dtype=np.int32)
         bound = None
