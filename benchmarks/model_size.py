@@ -4,9 +4,10 @@
 
 For each size a plan is generated (seeded, so reruns are comparable) and run in a
 fresh process through the same steps as `optimize`: read the workbook, build the
-sets and the Pyomo model, hand it to HiGHS (standard-form compile + passModel),
-solve, build the result tables, write the CSV folder. Each step's seconds and the
-process's peak RSS after it are reported. Then HiGHS alone reads the same model
+sets and the Pyomo model, hand it to HiGHS (the matrices + passModel), solve,
+build the result tables, write the CSV folder. Each step's seconds and the
+process's peak RSS after it are reported, and the CPU seconds of build, hand-off,
+load and results (the figures to compare on a shared machine). Then HiGHS alone reads the same model
 from an MPS file and solves it in another fresh process, for its own peak RSS.
 
 The figures to watch, per size: overhead = everything but HiGHS's solve, as a share
@@ -223,13 +224,15 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     out["read_s"], out["read_rss_mb"] = time.perf_counter() - t, _rss_mb()
     options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=TIME_LIMIT_S)
     with collector.paused():  # as optimize builds and hands off
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         m = build_model(plan, build_data(plan))
         out["build_s"], out["build_rss_mb"] = time.perf_counter() - t, _rss_mb()
-        t = time.perf_counter()
+        out["build_cpu_s"] = time.process_time() - cpu
+        t, cpu = time.perf_counter(), time.process_time()
         compiled = compile_model(m, options)
     h = compiled.highs
     out["handoff_s"], out["handoff_rss_mb"] = time.perf_counter() - t, _rss_mb()
+    out["handoff_cpu_s"] = time.process_time() - cpu
     out["columns"], out["rows"] = h.getNumCol(), h.getNumRow()
     out["integers"] = int(compiled.integer.sum())
     h.writeModel(str(folder / "model.mps"))
@@ -238,9 +241,9 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     out["status"] = solved.status  # type: ignore[assignment]
     if values is None:
         return out
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     loaded = load_values(compiled, values)
-    out["load_s"] = time.perf_counter() - t
+    out["load_s"], out["load_cpu_s"] = time.perf_counter() - t, time.process_time() - cpu
     t = time.perf_counter()
     cost_table = costs(plan, m, "base")
     out["costs_s"] = time.perf_counter() - t
@@ -253,9 +256,10 @@ def measure(workloads: int, folder: Path) -> dict[str, float]:
     t = time.perf_counter()
     shadow = power_shadow_prices(compiled, options, {"base": (m, 1.0)})["base"]
     out["shadow_lp_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     result = tables(plan, m, solved, shadow, "base", cost_table)
     out["results_s"], out["results_rss_mb"] = time.perf_counter() - t, _rss_mb()
+    out["results_cpu_s"] = time.process_time() - cpu
     t = time.perf_counter()
     write_folder(folder / "out", result, {"benchmark": True})
     out["write_s"], out["write_rss_mb"] = time.perf_counter() - t, _rss_mb()
@@ -310,9 +314,10 @@ def main(sizes: list[int]) -> None:
     print(
         "| workloads | columns | rows | integers | read s | build s | hand-off s | solve s | "
         "results s | write s | overhead / solve | certificate s | certificate / solve | "
-        "largest row violation | peak MB | HiGHS alone MB | memory ratio |"
+        "largest row violation | peak MB | HiGHS alone MB | memory ratio | build CPU s | "
+        "hand-off CPU s | load CPU s | results CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['workloads']} | {r['columns']:,} | {r['rows']:,} | {r['integers']:,} | "
@@ -321,7 +326,9 @@ def main(sizes: list[int]) -> None:
             f"{r['overhead_over_solve']:.2f} | {r.get('certificate_s', 0):.3f} | "
             f"{r['certificate_over_solve']:.3f} | {r.get('max_row_violation', 0):.1e} | "
             f"{r['peak_rss_mb']:.0f} | "
-            f"{r['highs_alone_rss_mb']:.0f} | {r['memory_over_highs']:.2f} |"
+            f"{r['highs_alone_rss_mb']:.0f} | {r['memory_over_highs']:.2f} | "
+            f"{r['build_cpu_s']:.2f} | {r['handoff_cpu_s']:.2f} | {r.get('load_cpu_s', 0):.2f} | "
+            f"{r.get('results_cpu_s', 0):.2f} |"
         )
 
 

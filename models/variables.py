@@ -53,9 +53,13 @@ class Derived:
         for w, e, t in d.edge_buy:
             self._edge_buys[(w, e)].append(t)
 
+    def arrived(self, s: str, k: str, t: int) -> list[tuple[str, str, int]]:
+        """The purchases (``buy`` indexes) of rack type k at site s delivered by period t."""
+        return [key for when, key in self._arrivals[(s, k)] if when <= t]
+
     def installed(self, s: str, k: str, t: int) -> pyo.Expression:
         """Racks standing in period t: those in `installed` plus purchases delivered by t."""
-        bought = [self.m.buy[key] for when, key in self._arrivals[(s, k)] if when <= t]
+        bought = [self.m.buy[key] for key in self.arrived(s, k, t)]
         return self.d.installed0.get((s, k), 0) + pyo.quicksum(bought)
 
     def is_open(self, s: str, t: int) -> pyo.Expression | float:
@@ -64,13 +68,23 @@ class Derived:
             return 1.0
         return pyo.quicksum(self.m.build[s, u] for u in self._builds[s] if u <= t)
 
+    def ready_builds(self, s: str, t: int) -> list[tuple[str, int]]:
+        """The decisions to build a site not existing (``build`` indexes) that make it
+        ready by period t (build_lead_periods after the decision)."""
+        lead = int(self.d.site[s]["build_lead_periods"])  # type: ignore[arg-type]
+        return [(s, u) for u in self._builds[s] if u + lead <= t]
+
     def is_ready(self, s: str, t: int) -> pyo.Expression | float:
         """1 from build_lead_periods after the decision to build: racks may stand."""
         if self.d.site[s]["existing"]:
             return 1.0
-        lead = int(self.d.site[s]["build_lead_periods"])  # type: ignore[arg-type]
-        return pyo.quicksum(self.m.build[s, u] for u in self._builds[s] if u + lead <= t)
+        return pyo.quicksum(self.m.build[key] for key in self.ready_builds(s, t))
+
+    def bought_by(self, w: str, e: str, t: int) -> list[tuple[str, str, int]]:
+        """The purchases (``edge_buy`` indexes) of edge devices of type e for workload w up
+        to period t."""
+        return [(w, e, u) for u in self._edge_buys[(w, e)] if u <= t]
 
     def owned(self, w: str, e: str, t: int) -> pyo.Expression:
         """Edge devices of type e owned for workload w in period t (bought by t, kept)."""
-        return pyo.quicksum(self.m.edge_buy[w, e, u] for u in self._edge_buys[(w, e)] if u <= t)
+        return pyo.quicksum(self.m.edge_buy[key] for key in self.bought_by(w, e, t))

@@ -181,7 +181,7 @@ def _too_early(d: ModelData, w: str, t: int, labels: dict[int, str]) -> str:
 
 @dataclass(frozen=True)
 class Limit:
-    """A limit of the model that the elastic re-solve may relax: its rows' component
+    """A limit of the model that the elastic re-solve may relax: its rows' family
     (``m.<name>``), what more of it is called, and where the limit is set (``owner``'s
     ``column``, looked up in ``ModelData.<table>``)."""
 
@@ -190,10 +190,6 @@ class Limit:
     owner: str = ""
     table: str = ""
     column: str = ""
-
-    def component(self, m: pyo.ConcreteModel) -> pyo.Constraint | None:
-        """The model's rows of this limit; None when the plan gives it none."""
-        return m.component(self.name)
 
 
 DEMAND = Limit("demand_met", "less demand")
@@ -221,46 +217,43 @@ def elastic(
     keeps all demand and relaxes the limits only, naming the limits that bind and how
     much more of each would be needed.
     """
-    m = compiled.rows[0][0].model() if compiled.rows else None
-    by_component = {} if m is None else _by_component(m, (DEMAND, *LIMITS))
-    amounts, at, status = _relax(compiled, by_component, options)
+    present = {family.name for family in compiled.rows.families}
+    by_name = {limit.name: limit for limit in (DEMAND, *LIMITS) if limit.name in present}
+    amounts, at, status = _relax(compiled, by_name, options)
     if amounts is None or at is None:
         return [], status
-    lines = _lines(compiled, by_component, plan, data, (amounts, at), "")
-    if any(by_component[compiled.rows[i][0].parent_component()] is DEMAND for i in amounts):
-        limits_only = {c: limit for c, limit in by_component.items() if limit is not DEMAND}
+    lines = _lines(compiled, by_name, plan, data, (amounts, at), "")
+    if any(compiled.rows.at(i)[0].name == DEMAND.name for i in amounts):
+        limits_only = {name: limit for name, limit in by_name.items() if limit is not DEMAND}
         more, at_more, _ = _relax(compiled, limits_only, options) if limits_only else (None,) * 3
         if more and at_more is not None:
             lines += _lines(
-                compiled, by_component, plan, data, (more, at_more), "or, serving all demand: "
+                compiled, by_name, plan, data, (more, at_more), "or, serving all demand: "
             )
     return lines, status
 
 
-def _by_component(m: pyo.ConcreteModel, limits: tuple[Limit, ...]) -> dict[object, Limit]:
-    return {c: limit for limit in limits if (c := limit.component(m)) is not None}
-
-
 def _relax(
-    compiled: Compiled, by_component: dict[object, Limit], options: SolverOptions
+    compiled: Compiled, by_name: dict[str, Limit], options: SolverOptions
 ) -> tuple[dict[int, float] | None, np.ndarray | None, str]:
-    """Solve with the rows of ``by_component`` allowed to give at a price relative to their
-    size (a share of demand, a share of the limit): row -> amount given and the relaxed
-    plan's values of the model's columns, or None, None."""
+    """Solve with the rows of the families in ``by_name`` allowed to give at a price
+    relative to their size (a share of demand, a share of the limit): row -> amount given
+    and the relaxed plan's values of the model's columns, or None, None."""
     lp = compiled.highs.getLp()
     n = lp.num_col_
     slack_rows, weights, signs = [], [], []
-    for i, (con, _) in enumerate(compiled.rows):
-        limit = by_component.get(con.parent_component())
+    for family in compiled.rows.families:
+        limit = by_name.get(family.name)
         if limit is None:
             continue
-        slack_rows.append(i)
-        if limit is DEMAND:
-            weights.append(1.0)
-            signs.append(1.0)
-        else:
-            weights.append(1.0 / max(abs(float(lp.row_upper_[i])), 1.0))
-            signs.append(-1.0)
+        for i in range(family.start, family.stop):
+            slack_rows.append(i)
+            if limit is DEMAND:
+                weights.append(1.0)
+                signs.append(1.0)
+            else:
+                weights.append(1.0 / max(abs(float(lp.row_upper_[i])), 1.0))
+                signs.append(-1.0)
     h = new_highs(options)
     lp.col_cost_ = np.zeros(n)
     lp.offset_ = 0.0
@@ -293,7 +286,7 @@ def _relax(
 
 def _lines(
     compiled: Compiled,
-    by_component: dict[object, Limit],
+    by_name: dict[str, Limit],
     plan: Plan,
     data: ModelData,
     relaxation: tuple[dict[int, float], np.ndarray],
@@ -306,13 +299,13 @@ def _lines(
     found: list[tuple[str, str, int]] = []  # what, why, period
     capped: list[str] = []
     for i, amount in amounts.items():
-        con = compiled.rows[i][0]
-        limit = by_component[con.parent_component()]
+        family, index = compiled.rows.at(i)
+        limit = by_name[family.name]
         if limit is CARBON_CAP:
-            relaxed = (con.parent_block(), compiled, at)
-            capped.append(prefix + _cap_line(plan, data, con.index(), amount, relaxed))
+            relaxed = (family.block, compiled, at)
+            capped.append(prefix + _cap_line(plan, data, index, amount, relaxed))  # type: ignore[arg-type]
             continue
-        where, t = con.index()[0], con.index()[1]
+        where, t = index[0], index[1]  # type: ignore[index]
         if limit is DEMAND:
             what = f"workload {where} needs {amount:.0%} less demand"
             found.append((what, _too_early(data, where, t, labels), t))

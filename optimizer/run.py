@@ -268,13 +268,12 @@ def power_shadow_prices(
     every integer fixed, a site's power row holds no free variable and its dual
     says nothing.
     """
-    rows = [
-        (name, weight, con)
+    rows = {
+        i: (name, weight, key)
         for name, (block, weight) in blocks.items()
-        if hasattr(block, "site_power")
-        for con in block.site_power.values()
-    ]
-    owner = {id(con): (name, weight) for name, weight, con in rows}
+        for family in compiled.rows.of("site_power", block)
+        for i, key in enumerate(family.keys, start=family.start)
+    }
     out: dict[str, dict[tuple[str, int], float]] = {name: {} for name in blocks}
     if not rows:
         return out
@@ -282,11 +281,11 @@ def power_shadow_prices(
         compiled,
         options,
         fix=lambda var: var.parent_component().local_name != "buy",
-        rows=[con for _, _, con in rows],
+        rows=rows,
     )
-    for con, dual in duals.items():
-        name, weight = owner[id(con)]
-        out[name][con.index()] = results.clean(-dual / weight)
+    for i, dual in duals.items():
+        name, weight, key = rows[i]
+        out[name][key] = results.clean(-dual / weight)  # type: ignore[index]
     return out
 
 

@@ -1,7 +1,8 @@
 """Handing the Pyomo model to HiGHS, and the answer back.
 
-Pyomo's standard-form compiler turns the model into sparse matrices, which go
-to HiGHS in memory through highspy (no LP file on the way); the solution is
+The model's rows (optimizer/rows.py: the large families' arrays and the Pyomo-held
+rows) and its costs become sparse matrices, which go to HiGHS in memory through
+highspy (no LP file on the way); the solution is
 loaded back into the Pyomo variables. ``solve`` returns a frozen ``Solved``;
 variable values exist only when it says a plan exists.
 """
@@ -24,13 +25,14 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from pyomo.repn.standard_repn import StandardRepn, generate_standard_repn
+from pyomo.repn.standard_repn import generate_standard_repn
 
-from optimizer.models.layout import Columns
+from optimizer.models.layout import FAMILIES, Columns
+from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
+from optimizer.rows import Rows, parse_pyomo_rows, stack
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -82,7 +84,8 @@ class SolverOptions:
 
 @dataclass
 class Compiled:
-    """The model handed to HiGHS, with the Pyomo objects behind each row and column.
+    """The model handed to HiGHS, with the Pyomo variable behind each column and what
+    each row is (optimizer/rows.py).
 
     ``highs`` holds the only copy of the matrices; ``highs.getLp()`` gives one to
     change (fixed_lp_duals, the elastic diagnosis) without touching it.
@@ -90,61 +93,43 @@ class Compiled:
 
     highs: highspy.Highs
     columns: list[pyo.Var]
-    rows: list[tuple[pyo.Constraint, int]]
+    rows: Rows
     integer: np.ndarray
     objective_scale: float = 1.0  # HiGHS sees the objective times this; undone on the way back
 
 
 def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = False) -> Compiled:
-    """``m`` compiled to standard-form matrices and passed to a new HiGHS instance (row and
-    column names only when asked: they are slow).
+    """``m`` as standard-form matrices, passed to a new HiGHS instance (row and column
+    names only when asked: they are slow).
 
     The columns are in the model's layout (models/layout.py): every decision variable of
-    every built block, in the layout's order, then the variables no layout holds in the
-    order Pyomo's compiler meets them. A variable in no row and no cost is an empty
-    column; a fixed one (the compiler moves its value to the right-hand sides) is a
-    continuous column with both bounds at its value."""
-    objectives = list(m.component_data_objects(pyo.Objective, active=True))
-    for objective in objectives:  # its costs come from objective_vector, not the compiler
-        objective.deactivate()
-    try:
-        repn = LinearStandardFormCompiler().write(m, mixed_form=True)
-    finally:
-        for objective in objectives:
-            objective.activate()
-    walked = None  # an objective other than the cost ledger's, walked once
-    if ledger_objective(m) is None:
-        objective = _active_objective(m).expr
-        walked = generate_standard_repn(objective, compute_values=True, quadratic=False)
-    order = laid_out(m, [*(walked.linear_vars if walked else ()), *repn.columns])
-    columns = order.variables
-    n, k = len(columns), len(repn.rows)
-    position = {id(v): j for j, v in enumerate(columns)}
-    at = np.fromiter((position[id(v)] for v in repn.columns), dtype=np.int64)
-    inf = highspy.kHighsInf
-    fixed = np.array([v.fixed for v in columns], dtype=bool)
-    lower = np.array(
-        [v.value if v.fixed else -inf if v.lb is None else v.lb for v in columns], dtype=float
+    every built block, in the layout's order, then the variables no layout holds (the
+    stable-placement pass's moves), component by component in declaration order. A
+    variable in no row and no cost is an empty column; a fixed one (its value moved to
+    the right-hand sides) is a continuous column with both bounds at its value. The rows
+    are the families' arrays and the Pyomo-held rows stacked in declaration order
+    (optimizer/rows.py)."""
+    parsed = parse_pyomo_rows(m)
+    layout = laid_out(m, _other_variables(m))
+    columns = layout.variables
+    n = len(columns)
+    position = _positions(
+        layout, (v for rows in parsed.values() for vs in rows.variables for v in vs)
     )
-    upper = np.array(
-        [v.value if v.fixed else inf if v.ub is None else v.ub for v in columns], dtype=float
-    )
-    integer = np.array([v.is_integer() for v in columns], dtype=bool) & ~fixed
-    rhs = np.asarray(repn.rhs, dtype=float)
-    sense = np.array([s for _, s in repn.rows], dtype=int)
-    # mixed form: sense 1 is "<=", 0 "==", -1 ">=", each against rhs
-    row_lower = np.where(sense == 1, -inf, rhs) if k else np.zeros(0)
-    row_upper = np.where(sense == -1, inf, rhs) if k else np.zeros(0)
+    lower, upper, integer, fixed = _column_facts(columns)
+    starts = {id(block): start for block, start in layout.starts}
+    stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
+    k = len(stacked.rows)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, k
-    cost, offset = objective_vector(m, order, walked)
+    cost, offset = objective_vector(m, layout)
     scale = objective_scale(cost)
     lp.col_cost_ = cost * scale
     lp.offset_ = offset * scale
     lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    entries = repn.A.tocoo()
-    a = sp.csc_matrix((entries.data, (entries.row, at[entries.col])), shape=(k, n))
+    lp.row_lower_, lp.row_upper_ = stacked.lower, stacked.upper
+    a = sp.csc_matrix((stacked.coef, (stacked.row, stacked.column)), shape=(k, n))
+    a.sum_duplicates()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -157,16 +142,82 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
         ]
     if names:
         lp.col_names_ = _file_names(v.name for v in columns)
-        lp.row_names_ = _file_names(c.name for c, _ in repn.rows)
+        lp.row_names_ = _file_names(stacked.rows.names())
     h = new_highs(options)
     h.passModel(lp)
     return Compiled(
         highs=h,
         columns=columns,
-        rows=list(repn.rows),
+        rows=stacked.rows,
         integer=integer,
         objective_scale=scale,
     )
+
+
+def _column_facts(columns: list[pyo.Var]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's lower and upper bound (±inf for none; a fixed variable's value for
+    both), whether it is integer (a fixed one is not) and whether it is fixed: one pass
+    over the variables."""
+    if not columns:
+        empty = np.zeros(0)
+        return empty, empty, empty.astype(bool), empty.astype(bool)
+    inf = highspy.kHighsInf
+    facts = [
+        (v.value, v.value, False, True)
+        if v.fixed
+        else (
+            -inf if (bounds := v.bounds)[0] is None else bounds[0],
+            inf if bounds[1] is None else bounds[1],
+            v.is_integer(),
+            False,
+        )
+        for v in columns
+    ]
+    lower, upper, integer, fixed = zip(*facts, strict=True)
+    return (
+        np.array(lower, dtype=float),
+        np.array(upper, dtype=float),
+        np.array(integer, dtype=bool),
+        np.array(fixed, dtype=bool),
+    )
+
+
+def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
+    """The column of each of ``variables`` (by ``id``), found through its block's layout
+    (an index lookup built only for the families asked for) or among the others."""
+    start = {id(block): first for block, first in layout.starts}
+    lookups: dict[tuple[int, str], dict[object, int]] = {}
+    others: dict[int, int] | None = None
+    out: dict[int, int] = {}
+    for v in variables:
+        if id(v) in out:
+            continue
+        block, name = v.parent_block(), v.parent_component().local_name
+        if id(block) in start and name in FAMILIES:
+            lookup = lookups.get((id(block), name))
+            if lookup is None:
+                first = start[id(block)] + block.layout.offset[name]
+                lookup = {key: first + i for i, key in enumerate(block.layout.keys[name])}
+                lookups[(id(block), name)] = lookup
+            out[id(v)] = lookup[v.index()]
+        else:
+            if others is None:
+                rest = layout.variables[layout.laid_out :]
+                others = {id(u): layout.laid_out + i for i, u in enumerate(rest)}
+            out[id(v)] = others[id(v)]
+    return out
+
+
+def _other_variables(m: pyo.Block) -> list[pyo.Var]:
+    """The variables of ``m`` that no built block's layout holds, component by component
+    in declaration order, each in its index order."""
+    laid = {id(b) for b in layout_blocks(m)}
+    return [
+        v
+        for var in m.component_objects(pyo.Var, active=True, descend_into=True)
+        if not (id(var.parent_block()) in laid and var.local_name in FAMILIES)
+        for v in var.values()
+    ]
 
 
 def objective_scale(cost: np.ndarray) -> float:
@@ -356,25 +407,31 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
-def objective_vector(
-    m: pyo.Block, order: Columns, walked: StandardRepn | None
-) -> tuple[np.ndarray, float]:
+def objective_vector(m: pyo.Block, order: Columns) -> tuple[np.ndarray, float]:
     """The active objective's cost per column of ``order`` and its constant: from the cost
     ledgers' arrays when it is the cost (a model's total_cost, the robust model's
-    expected cost), else from ``walked``, its Pyomo expression's standard form."""
-    if walked is not None:
-        column = {id(v): j for j, v in enumerate(order.variables)}
-        cost = np.zeros(len(order.variables))
-        for var, coef in zip(walked.linear_vars, walked.linear_coefs, strict=True):
-            cost[column[id(var)]] += coef
-        return cost, float(walked.constant)
+    expected cost), else from its Pyomo expression."""
+    blocks = ledger_objective(m)
+    if blocks is None:
+        return objective_costs(_active_objective(m), order.variables)
     start = {id(b): s for b, s in order.starts}
     cost, offset = np.zeros(len(order.variables)), 0.0
-    for block, weight in ledger_objective(m) or []:
+    for block, weight in blocks:
         own, constant = discounted(block, weight)
         cost[start[id(block)] : start[id(block)] + len(own)] = own
         offset += constant
     return cost, offset
+
+
+def objective_costs(objective: pyo.Objective, columns: list[pyo.Var]) -> tuple[np.ndarray, float]:
+    """An objective's cost per column and its constant, from its Pyomo expression (the
+    objectives that are not the cost ledger's)."""
+    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
+    column = {id(v): j for j, v in enumerate(columns)}
+    cost = np.zeros(len(columns))
+    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        cost[column[id(var)]] += coef
+    return cost, float(repn.constant)
 
 
 def solve(
@@ -433,13 +490,14 @@ def fixed_lp_duals(
     compiled: Compiled,
     options: SolverOptions,
     fix: Callable[[pyo.Var], bool],
-    rows: Iterable[pyo.Constraint],
-) -> dict[object, float]:
+    rows: Iterable[int],
+) -> dict[int, float]:
     """Row duals of the LP with the integer columns for which ``fix`` holds fixed at their
     solution values and every other integer made continuous.
 
-    The model's variables must hold a solution. Returns dual by constraint data
-    object for the rows in ``rows`` (USD per unit of the row's right-hand side).
+    The model's variables must hold a solution. Returns dual by row (a position in
+    ``compiled.rows``) for the rows in ``rows`` (USD per unit of the row's right-hand
+    side); empty when the LP has no duals.
     """
     lp = compiled.highs.getLp()
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
@@ -454,5 +512,4 @@ def fixed_lp_duals(
     _, _, duals = run_highs(h, compiled, 0.0, time.perf_counter())
     if duals is None:
         return {}
-    wanted = {id(c) for c in rows}
-    return {con: float(duals[i]) for i, (con, _) in enumerate(compiled.rows) if id(con) in wanted}
+    return {i: float(duals[i]) for i in rows}

@@ -1,7 +1,12 @@
-"""What the constraint families share."""
+"""What the constraint families share: the rule for constant rows, and the arrays that
+hold the rows of the families that grow with the workloads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numvalue import is_constant
 
@@ -15,3 +20,71 @@ def at_most(lhs: object, rhs: object) -> object:
     if is_constant(lhs) and is_constant(rhs):
         return pyo.Constraint.Skip
     return lhs <= rhs
+
+
+@dataclass(frozen=True)
+class ArrayRows:
+    """One family's rows as arrays over its block's column layout (models/layout.py):
+    entry p puts ``coef[p]`` in row ``row[p]`` (the p-th key of the family's index),
+    column ``column[p]`` (a position of the layout); row i reads
+    ``lower[i] ≤ Σ coef · column ≤ upper[i]`` (±inf for no bound)."""
+
+    row: np.ndarray
+    column: np.ndarray
+    coef: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lower)
+
+
+def _array(values: Iterable[float], dtype: type) -> np.ndarray:
+    if isinstance(values, np.ndarray | list | range):
+        return np.asarray(values, dtype=dtype)
+    return np.fromiter(values, dtype=dtype)
+
+
+class Entries:
+    """Collects a family's entries (row, layout position, coefficient), in runs."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, rows: Iterable[int], columns: Iterable[int], coefs: Iterable[float]) -> None:
+        self._runs.append((_array(rows, np.int64), _array(columns, np.int64), _array(coefs, float)))
+
+    def rows(
+        self, lower: Sequence[float] | float, upper: Sequence[float] | float, n: int
+    ) -> ArrayRows:
+        """The family of ``n`` rows with these entries and bounds (a number: every row's)."""
+        parts = self._runs or [(np.zeros(0, np.int64),) * 2 + (np.zeros(0),)]
+        return ArrayRows(
+            row=np.concatenate([p[0] for p in parts]),
+            column=np.concatenate([p[1] for p in parts]),
+            coef=np.concatenate([p[2] for p in parts]),
+            lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
+            upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+        )
+
+
+def keyed(
+    keys: Sequence[tuple[object, ...]], index: Sequence[tuple[object, ...]] | None = None
+) -> tuple[list[tuple[object, ...]], np.ndarray]:
+    """The rows of entries keyed ``keys``: the rows' keys (``index``, else the distinct
+    keys in the order they first appear) and each entry's row."""
+    rows = list(dict.fromkeys(keys)) if index is None else list(index)
+    row_of = {key: i for i, key in enumerate(rows)}
+    return rows, np.fromiter((row_of[key] for key in keys), dtype=np.int64, count=len(keys))
+
+
+def add_array_family(m: pyo.Block, name: str, index: pyo.Set, rows: ArrayRows) -> pyo.Constraint:
+    """Declare family ``name`` over ``index`` (its rows' keys, in order) as a Pyomo
+    Constraint that holds no rows of its own: its rows are ``rows``, kept as the
+    component's ``arrays`` and stacked with the other families' by
+    optimizer/rows.py. The component names the family like any other: it can be
+    deactivated, and its rows carry its name and index (``demand_met[chat,0]``)."""
+    con = pyo.Constraint(index)
+    m.add_component(name, con)
+    con.arrays = rows
+    return con

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 
 
 def add_api_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
     """api_limit[a, t]:  Σ_w share[w, a, t] · demand[w, t] ≤ max_mtok_per_day[a]
 
-    (million tokens a day at average load; APIs with no limit get no row).
+    (million tokens a day at average load; APIs with no limit get no row). Assembled
+    as arrays.
     """
-    terms: dict[tuple[str, int], list[object]] = defaultdict(list)
-    for w, a, t in d.api:
-        limit = d.api_offer[a]["max_mtok_per_day"]
-        if limit is not None and not math.isnan(limit):  # type: ignore[arg-type]
-            terms[(a, t)].append(d.demand[(w, t)] * m.api[w, a, t])
-    if not terms:
+    limit: dict[str, float] = {}
+    for a, av in d.api_offer.items():
+        cap = av["max_mtok_per_day"]
+        if cap is not None and not math.isnan(cap):  # type: ignore[arg-type]
+            limit[a] = float(cap)  # type: ignore[arg-type]
+    mine = [p for p, (_, a, _) in enumerate(d.api) if a in limit]
+    if not mine:
         return
-    m.API_LIMITED = pyo.Set(initialize=list(terms), dimen=2, ordered=True)
-    m.api_limit = pyo.Constraint(
-        m.API_LIMITED,
-        rule=lambda m, a, t: (
-            pyo.quicksum(terms[(a, t)]) <= float(d.api_offer[a]["max_mtok_per_day"])
-        ),  # type: ignore[arg-type]
+    index, rows = keyed([(d.api[p][1], d.api[p][2]) for p in mine])
+    m.API_LIMITED = pyo.Set(initialize=index, dimen=2, ordered=True)
+    entries = Entries()
+    entries.add(
+        rows, m.layout.positions("api")[mine], (d.demand[(d.api[p][0], d.api[p][2])] for p in mine)
     )
+    upper = [limit[a] for a, _ in index]
+    add_array_family(m, "api_limit", m.API_LIMITED, entries.rows(-math.inf, upper, len(index)))

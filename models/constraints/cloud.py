@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
+
+
+def _quota(d: ModelData, c: str) -> float | None:
+    cap = d.offer[c]["max_accelerators"]
+    return None if cap is None or math.isnan(cap) else float(cap)  # type: ignore[arg-type]
 
 
 def add_cloud_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -17,31 +23,40 @@ def add_cloud_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
                            offers with a quota)
     reserved_use[c, t]:    use[c, t] ≤ commit[c, block(t)] · hours   (reserved offers; the
                            commitment itself is at most max_accelerators, as a bound)
+
+    Both assembled as arrays.
     """
-    use: dict[tuple[str, int], list[object]] = defaultdict(list)
-    for w, c, t in d.cloud:
-        acc = d.offer[c]["accelerator"]
-        use[(c, t)].append(d.ah_cap[(w, acc, t)] * m.cloud[w, c, t])
+    layout = m.layout
+    keys = [(c, t) for _, c, t in d.cloud]
+    uses = list(dict.fromkeys(keys))
+    reserved = {c for c, cv in d.offer.items() if cv["pricing"] == "reserved"}
+    quota_index = [key for key in uses if key[0] not in reserved and _quota(d, key[0]) is not None]
+    reserved_index = [key for key in uses if key[0] in reserved]
+    coefs = [d.ah_cap[(w, d.offer[c]["accelerator"], t)] for w, c, t in d.cloud]
+    shares = layout.positions("cloud")
 
-    def quota(c: str) -> float | None:
-        cap = d.offer[c]["max_accelerators"]
-        return None if cap is None or math.isnan(cap) else float(cap)  # type: ignore[arg-type]
+    def use(index: list[tuple[str, int]]) -> tuple[Entries, np.ndarray]:
+        wanted = set(index)
+        mine = [p for p, key in enumerate(keys) if key in wanted]
+        _, rows = keyed([keys[p] for p in mine], index)
+        entries = Entries()
+        entries.add(rows, shares[mine], (coefs[p] for p in mine))
+        return entries, rows
 
-    quota_index = [
-        key for key in use if d.offer[key[0]]["pricing"] != "reserved" and quota(key[0]) is not None
-    ]
     if quota_index:
         m.CLOUD_QUOTA = pyo.Set(initialize=quota_index, dimen=2, ordered=True)
-        m.cloud_quota = pyo.Constraint(
-            m.CLOUD_QUOTA,
-            rule=lambda m, c, t: pyo.quicksum(use[(c, t)]) <= quota(c) * d.hours,
-        )
-    reserved_index = [key for key in use if d.offer[key[0]]["pricing"] == "reserved"]
+        entries, _ = use(quota_index)
+        upper = [_quota(d, c) * d.hours for c, _ in quota_index]  # type: ignore[operator]
+        rows = entries.rows(-math.inf, upper, len(quota_index))
+        add_array_family(m, "cloud_quota", m.CLOUD_QUOTA, rows)
     if reserved_index:
         m.RESERVED_USE = pyo.Set(initialize=reserved_index, dimen=2, ordered=True)
-        m.reserved_use = pyo.Constraint(
-            m.RESERVED_USE,
-            rule=lambda m, c, t: (
-                pyo.quicksum(use[(c, t)]) <= d.hours * m.commit[c, d.block_of[c][t]]
-            ),
+        entries, _ = use(reserved_index)
+        commit = layout.position("commit")
+        entries.add(
+            range(len(reserved_index)),
+            (commit[(c, d.block_of[c][t])] for c, t in reserved_index),
+            [-d.hours] * len(reserved_index),
         )
+        rows = entries.rows(-math.inf, 0.0, len(reserved_index))
+        add_array_family(m, "reserved_use", m.RESERVED_USE, rows)

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
+
+SHARES = ("onprem", "cloud", "api", "edge")  # the share variables, by kind of option
 
 
 def add_demand(m: pyo.ConcreteModel, d: ModelData) -> None:
     """demand_met[w, t]:  Σ_o share[w, o, t] = 1  for each (w, t) with demand > 0.
 
     o ranges over the options left for w by the sets: (site, rack type) pairs,
-    cloud offers, APIs and edge device types.
+    cloud offers, APIs and edge device types. Assembled as arrays (one entry of
+    1 per share variable).
     """
-    terms: dict[tuple[str, int], list[pyo.Var]] = defaultdict(list)
-    for w, s, k, t in d.onprem:
-        terms[(w, t)].append(m.onprem[w, s, k, t])
-    for var, index in ((m.cloud, d.cloud), (m.api, d.api), (m.edge, d.edge)):
-        for w, o, t in index:
-            terms[(w, t)].append(var[w, o, t])
-    m.DEMAND = pyo.Set(initialize=[key for key in d.active if key in terms], dimen=2, ordered=True)
-    if not m.DEMAND:
+    layout = m.layout
+    keys = [(key[0], key[-1]) for family in SHARES for key in layout.keys[family]]
+    served = set(keys)
+    index = [key for key in d.active if key in served]
+    m.DEMAND = pyo.Set(initialize=index, dimen=2, ordered=True)
+    if not index:
         return
-    m.demand_met = pyo.Constraint(m.DEMAND, rule=lambda m, w, t: pyo.quicksum(terms[(w, t)]) == 1)
+    _, rows = keyed(keys, index)
+    columns = np.concatenate([layout.positions(family) for family in SHARES])
+    entries = Entries()
+    entries.add(rows, columns, [1.0] * len(keys))
+    add_array_family(m, "demand_met", m.DEMAND, entries.rows(1.0, 1.0, len(index)))

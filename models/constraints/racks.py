@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
 
@@ -16,18 +17,33 @@ def add_rack_capacity(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
         ≤ installed[s, k, t] · accelerators_per_rack[k] · hours · max_utilization.
 
     ah_cap is the accelerator-hours of all of w's demand in t on k's
-    accelerator, times peak_factor for inference.
+    accelerator, times peak_factor for inference. Assembled as arrays: the racks
+    already installed are the right-hand side, the purchases delivered by t
+    their columns.
     """
-    used: dict[tuple[str, str, int], list[object]] = defaultdict(list)
-    for w, s, k, t in d.onprem:
-        acc = d.rack[k]["accelerator"]
-        used[(s, k, t)].append(d.ah_cap[(w, acc, t)] * m.onprem[w, s, k, t])
-    if not used:
+    layout = m.layout
+    index, rows = keyed([(s, k, t) for _, s, k, t in d.onprem])
+    if not index:
         return
-    m.RACK_USE = pyo.Set(initialize=list(used), dimen=3, ordered=True)
-
-    def rule(m: pyo.ConcreteModel, s: str, k: str, t: int) -> object:
-        per_rack = float(d.rack[k]["accelerators_per_rack"]) * d.hours * d.max_utilization  # type: ignore[arg-type]
-        return pyo.quicksum(used[(s, k, t)]) <= per_rack * x.installed(s, k, t)
-
-    m.rack_capacity = pyo.Constraint(m.RACK_USE, rule=rule)
+    m.RACK_USE = pyo.Set(initialize=index, dimen=3, ordered=True)
+    acc = {k: rv["accelerator"] for k, rv in d.rack.items()}
+    per_rack = {
+        k: float(rv["accelerators_per_rack"]) * d.hours * d.max_utilization  # type: ignore[arg-type]
+        for k, rv in d.rack.items()
+    }
+    entries = Entries()
+    entries.add(
+        rows,
+        layout.positions("onprem"),
+        (d.ah_cap[(w, acc[k], t)] for w, _, k, t in d.onprem),
+    )
+    buy = layout.position("buy")
+    at, columns, coefs, upper = [], [], [], []
+    for i, (s, k, t) in enumerate(index):
+        for key in x.arrived(s, k, t):
+            at.append(i)
+            columns.append(buy[key])
+            coefs.append(-per_rack[k])
+        upper.append(per_rack[k] * d.installed0.get((s, k), 0))
+    entries.add(at, columns, coefs)
+    add_array_family(m, "rack_capacity", m.RACK_USE, entries.rows(-math.inf, upper, len(index)))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
 
@@ -21,17 +22,25 @@ def add_share_ready(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
     (build = 0.3) with 30 % of each of many workloads on it, 30 % of the build
     cost paid for it. One row per workload, not per site: the strong linking of
     facility location (the hybrid example's relaxation goes from 22 % to 4.9 %
-    below the optimum; docs/performance.md).
+    below the optimum; docs/performance.md). Assembled as arrays.
     """
-    shares: dict[tuple[str, str, int], list[pyo.Var]] = defaultdict(list)
     new_sites = set(d.new_sites)
-    for w, s, k, t in d.onprem:
+    on_new, keys = [], []
+    for p, (w, s, _, t) in enumerate(d.onprem):
         if s in new_sites:
-            shares[(w, s, t)].append(m.onprem[w, s, k, t])
-    if not shares:
+            on_new.append(p)
+            keys.append((w, s, t))
+    if not on_new:
         return
-    m.SHARE_READY = pyo.Set(initialize=list(shares), dimen=3, ordered=True)
-    m.share_ready = pyo.Constraint(
-        m.SHARE_READY,
-        rule=lambda m, w, s, t: pyo.quicksum(shares[(w, s, t)]) <= x.is_ready(s, t),
-    )
+    layout = m.layout
+    index, rows = keyed(keys)
+    m.SHARE_READY = pyo.Set(initialize=index, dimen=3, ordered=True)
+    entries = Entries()
+    entries.add(rows, layout.positions("onprem")[on_new], [1.0] * len(rows))
+    build = layout.position("build")
+    builds: dict[tuple[str, int], list[int]] = {}  # (site, t) -> its ready columns
+    for s, t in {(s, t) for _, s, t in index}:
+        builds[(s, t)] = [build[key] for key in x.ready_builds(s, t)]
+    ready = [(i, j) for i, (_, s, t) in enumerate(index) for j in builds[(s, t)]]
+    entries.add((i for i, _ in ready), (j for _, j in ready), [-1.0] * len(ready))
+    add_array_family(m, "share_ready", m.SHARE_READY, entries.rows(-math.inf, 0.0, len(index)))

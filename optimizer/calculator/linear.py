@@ -159,7 +159,7 @@ def _compiled(plan: Plan, options: SolverOptions) -> tuple[Shape, dict[str, np.n
 def _numbers(compiled: Compiled) -> tuple[Shape, dict[str, np.ndarray]]:
     lp = compiled.highs.getLp()
     columns = [(v.parent_component().local_name, v.index()) for v in compiled.columns]
-    rows = [(c.parent_component().local_name, c.index(), s) for c, s in compiled.rows]
+    rows = compiled.rows.described()
     vectors = {
         "a": np.asarray(lp.a_matrix_.value_, dtype=float),
         "start": np.asarray(lp.a_matrix_.start_),

@@ -1,0 +1,262 @@
+"""The families assembled as arrays give the rows a straightforward Pyomo construction of
+the same inequalities gives, through Pyomo's own standard-form compiler: the same rows in
+the same order, by name, with the same coefficients and bounds (an independent route)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from conftest import set_cell, valid_sheets, write_book
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimizer import read_plan
+from optimizer.models import ModelData, build_data, build_model
+from optimizer.models.variables import Derived
+from optimizer.solve import SolverOptions, _file_names, compile_model
+
+ARRAY_FAMILIES = (
+    "demand_met",
+    "rack_capacity",
+    "share_ready",
+    "cloud_quota",
+    "reserved_use",
+    "api_limit",
+    "edge_capacity",
+)
+
+
+def _distinct(keys: list[tuple]) -> list[tuple]:
+    return list(dict.fromkeys(keys))
+
+
+def _reference_families(m: pyo.Block, d: ModelData, which: str) -> None:
+    """The array families of the ``which`` add_* function written as Pyomo constraints
+    term by term from the sets (the inequalities as docs/formulation.md states them),
+    under the same names and over the same index sets."""
+    x = Derived(m, d)
+    shares = {"onprem": m.onprem, "cloud": m.cloud, "api": m.api, "edge": m.edge}
+
+    def demand(m: pyo.Block, w: str, t: int) -> object:
+        return (
+            pyo.quicksum(
+                var
+                for variables in shares.values()
+                for index, var in variables.items()
+                if index[0] == w and index[-1] == t
+            )
+            == 1
+        )
+
+    def rack(m: pyo.Block, s: str, k: str, t: int) -> object:
+        acc = d.rack[k]["accelerator"]
+        used = pyo.quicksum(
+            d.ah_cap[(w, acc, t)] * m.onprem[w, s2, k2, t2]
+            for w, s2, k2, t2 in d.onprem
+            if (s2, k2, t2) == (s, k, t)
+        )
+        per_rack = float(d.rack[k]["accelerators_per_rack"]) * d.hours * d.max_utilization
+        return used <= per_rack * x.installed(s, k, t)
+
+    def ready(m: pyo.Block, w: str, s: str, t: int) -> object:
+        placed = pyo.quicksum(
+            m.onprem[key] for key in d.onprem if (key[0], key[1], key[3]) == (w, s, t)
+        )
+        return placed <= x.is_ready(s, t)
+
+    def cloud_use(c: str, t: int) -> object:
+        acc = d.offer[c]["accelerator"]
+        return pyo.quicksum(
+            d.ah_cap[(w, acc, t)] * m.cloud[w, c2, t2]
+            for w, c2, t2 in d.cloud
+            if (c2, t2) == (c, t)
+        )
+
+    def quota(m: pyo.Block, c: str, t: int) -> object:
+        return cloud_use(c, t) <= float(d.offer[c]["max_accelerators"]) * d.hours
+
+    def reserved(m: pyo.Block, c: str, t: int) -> object:
+        return cloud_use(c, t) <= d.hours * m.commit[c, d.block_of[c][t]]
+
+    def api(m: pyo.Block, a: str, t: int) -> object:
+        served = pyo.quicksum(
+            d.demand[(w, t)] * m.api[w, a2, t2] for w, a2, t2 in d.api if (a2, t2) == (a, t)
+        )
+        return served <= float(d.api_offer[a]["max_mtok_per_day"])
+
+    def edge(m: pyo.Block, w: str, e: str, t: int) -> object:
+        acc = d.device[e]["accelerator"]
+        per_device = float(d.device[e]["accelerators_per_device"]) * d.hours
+        return d.ah_cap[(w, acc, t)] * m.edge[w, e, t] <= per_device * x.owned(w, e, t)
+
+    def add_demand() -> None:
+        served = {(key[0], key[-1]) for variables in shares.values() for key in variables}
+        m.DEMAND = pyo.Set(initialize=[key for key in d.active if key in served], dimen=2)
+        m.demand_met = pyo.Constraint(m.DEMAND, rule=demand)
+
+    def add_rack_capacity() -> None:
+        used = _distinct([(s, k, t) for _, s, k, t in d.onprem])
+        m.RACK_USE = pyo.Set(initialize=used, dimen=3)
+        m.rack_capacity = pyo.Constraint(m.RACK_USE, rule=rack)
+
+    def add_share_ready() -> None:
+        new = set(d.new_sites)
+        on_new = [(w, s, t) for w, s, _, t in d.onprem if s in new]
+        m.SHARE_READY = pyo.Set(initialize=_distinct(on_new), dimen=3)
+        m.share_ready = pyo.Constraint(m.SHARE_READY, rule=ready)
+
+    def add_cloud_limits() -> None:
+        uses = _distinct([(c, t) for _, c, t in d.cloud])
+        pricing = {c: cv["pricing"] for c, cv in d.offer.items()}
+        capped = {c for c, cv in d.offer.items() if not pd.isna(cv["max_accelerators"])}
+        m.CLOUD_QUOTA = pyo.Set(
+            initialize=[k for k in uses if pricing[k[0]] != "reserved" and k[0] in capped],
+            dimen=2,
+        )
+        m.cloud_quota = pyo.Constraint(m.CLOUD_QUOTA, rule=quota)
+        m.RESERVED_USE = pyo.Set(
+            initialize=[k for k in uses if pricing[k[0]] == "reserved"], dimen=2
+        )
+        m.reserved_use = pyo.Constraint(m.RESERVED_USE, rule=reserved)
+
+    def add_api_limits() -> None:
+        limited = {a for a, av in d.api_offer.items() if not pd.isna(av["max_mtok_per_day"])}
+        keys = _distinct([(a, t) for _, a, t in d.api if a in limited])
+        m.API_LIMITED = pyo.Set(initialize=keys, dimen=2)
+        m.api_limit = pyo.Constraint(m.API_LIMITED, rule=api)
+
+    def add_edge_capacity() -> None:
+        m.edge_capacity = pyo.Constraint(m.EDGE, rule=edge)
+
+    locals()[which]()
+
+
+def _reference_model(monkeypatch: pytest.MonkeyPatch, build: Callable[[], pyo.Block]) -> pyo.Block:
+    """``build()`` with the array families built by ``_reference_families`` instead, in
+    the same place of the model (so the rows come in the same order)."""
+    import optimizer.models as models
+
+    for name in ("add_demand", "add_cloud_limits", "add_api_limits"):
+        monkeypatch.setattr(models, name, lambda m, d, name=name: _reference_families(m, d, name))
+    for name in ("add_rack_capacity", "add_share_ready", "add_edge_capacity"):
+        monkeypatch.setattr(
+            models, name, lambda m, d, x, name=name: _reference_families(m, d, name)
+        )
+    try:
+        return build()
+    finally:
+        monkeypatch.undo()
+
+
+def _rows_by_compiler(m: pyo.Block) -> tuple[list[str], list[dict[str, float]], np.ndarray]:
+    """Row names, each row's coefficients by column name, and (lower, upper) per row, from
+    Pyomo's standard-form compiler."""
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    names = _file_names(con.name for con, _ in repn.rows)
+    columns = _file_names(v.name for v in repn.columns)
+    a = repn.A.tocsr()
+    rows = [
+        {columns[j]: float(v) for j, v in zip(a.indices[a.indptr[i] : a.indptr[i + 1]],
+                                              a.data[a.indptr[i] : a.indptr[i + 1]], strict=True)}
+        for i in range(a.shape[0])
+    ]  # fmt: skip
+    rhs = np.asarray(repn.rhs, dtype=float)
+    sense = np.array([s for _, s in repn.rows])
+    bounds = np.column_stack(
+        [np.where(sense == 1, -math.inf, rhs), np.where(sense == -1, math.inf, rhs)]
+    )
+    return names, rows, bounds
+
+
+def _rows_compiled(m: pyo.Block) -> tuple[list[str], list[dict[str, float]], np.ndarray]:
+    """The same from compile_model (the arrays stacked with the Pyomo-held rows)."""
+    lp = compile_model(m, SolverOptions(), names=True).highs.getLp()
+    columns = list(lp.col_names_)
+    start, index, value = (np.asarray(v) for v in (lp.a_matrix_.start_, lp.a_matrix_.index_,
+                                                   lp.a_matrix_.value_))  # fmt: skip
+    rows: list[dict[str, float]] = [{} for _ in range(lp.num_row_)]
+    for j in range(lp.num_col_):
+        for p in range(start[j], start[j + 1]):
+            rows[index[p]][columns[j]] = float(value[p])
+    bounds = np.column_stack([np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)])
+    return list(lp.row_names_), rows, bounds
+
+
+@pytest.fixture
+def full_plan(book):
+    """A plan with every family: a new site with racks, a reserved and a quota'd offer, an
+    API with a limit and an edge device."""
+    sheets = valid_sheets()
+    set_cell(sheets, "workloads", 4, "allow_edge", "yes")
+    sheets["cloud"].append(["spot", "aws", "us-texas", "H100", "spot", 2.0, None])
+    set_cell(sheets, "cloud", 2, "max_accelerators", 8)
+    set_cell(sheets, "apis", 2, "max_mtok_per_day", 10)
+    set_cell(sheets, "sites", 2, "build_lead_periods", 1)
+    return read_plan(write_book(book().parent / "full.xlsx", sheets))
+
+
+def _assert_same_rows(ours: pyo.Block, reference: pyo.Block) -> None:
+    names, rows, bounds = _rows_compiled(ours)
+    ref_names, ref_rows, ref_bounds = _rows_by_compiler(reference)
+    assert names == ref_names
+    assert rows == ref_rows
+    assert np.array_equal(bounds, ref_bounds)
+
+
+def test_array_families_equal_pyomo_rows(full_plan, monkeypatch):
+    def build() -> pyo.Block:
+        return build_model(full_plan, build_data(full_plan))
+
+    m = build()
+    present = [name for name in ARRAY_FAMILIES if hasattr(m.component(name), "arrays")]
+    assert present == list(ARRAY_FAMILIES)
+    reference = _reference_model(monkeypatch, build)
+    assert not any(hasattr(reference.component(name), "arrays") for name in ARRAY_FAMILIES)
+    _assert_same_rows(m, reference)
+
+
+def test_fixed_columns_move_to_the_bounds(full_plan, monkeypatch):
+    """Purchases, builds and commitments fixed (as the stable-placement pass holds the
+    integers): their terms leave the rows and their values the right-hand sides, as
+    Pyomo moves them."""
+
+    def build() -> pyo.Block:
+        return build_model(full_plan, build_data(full_plan))
+
+    models = [build(), _reference_model(monkeypatch, build)]
+    for m in models:
+        for i, var in enumerate([*m.buy.values(), *m.commit.values()]):
+            var.fix(i % 3)
+        for i, var in enumerate(m.build.values()):
+            var.fix(int(i == 1))  # built once, in the second period
+    _assert_same_rows(*models)
+
+
+def test_blocks_stack_in_pyomo_order(full_plan, monkeypatch):
+    """Two scenario blocks (as the robust model has): each block's arrays on its own
+    columns, the rows in the order Pyomo walks the blocks."""
+
+    def build() -> pyo.Block:
+        m = pyo.ConcreteModel()
+        m.scenario = pyo.Block(["a", "b"])
+        for name in ("a", "b"):
+            build_model(full_plan, build_data(full_plan), block=m.scenario[name])
+            m.scenario[name].total_cost.deactivate()
+        m.total = pyo.Objective(expr=m.scenario["a"].total_cost.expr)
+        return m
+
+    _assert_same_rows(build(), _reference_model(monkeypatch, build))
+
+
+def test_a_deactivated_family_has_no_rows(full_plan):
+    m = build_model(full_plan, build_data(full_plan))
+    before = compile_model(m, SolverOptions()).rows
+    m.share_ready.deactivate()
+    after = compile_model(m, SolverOptions()).rows
+    assert [f.name for f in before.of("share_ready")] == ["share_ready"]
+    assert list(after.of("share_ready")) == []
+    assert len(before) - len(after) == len(m.SHARE_READY)
