@@ -44,7 +44,7 @@ def optimum(
         highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer
     ]
     h.passModel(lp)
-    h.run()
+    h.solve()  # as optimizer.solve.run_highs does
     return h.modelStatusToString(h.getModelStatus()), h.getInfo().objective_function_value
 
 
