@@ -24,6 +24,7 @@ costs.csv and workload_emissions.csv to emissions.csv (docs/outputs.md).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -175,16 +176,43 @@ def _sorted(frame: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     )
 
 
-def volume(d: ModelData, w: str) -> tuple[float, str]:
+@dataclass(frozen=True)
+class _ByWorkload:
+    """The sparse sets a workload's volume and alternative read, grouped by workload once
+    (in the sets' own order, so every sum adds up as before)."""
+
+    periods: dict[str, list[int]]
+    mtok: dict[str, list[float]]
+    demand: dict[str, list[float]]
+    apis: dict[tuple[str, int], list[str]]
+    clouds: dict[tuple[str, int], list[str]]
+
+    @classmethod
+    def of(cls, d: ModelData) -> _ByWorkload:
+        grouped = cls(*(defaultdict(list) for _ in range(5)))  # type: ignore[arg-type]
+        for w, t in d.active:
+            grouped.periods[w].append(t)
+        for (w, _), v in d.mtok.items():
+            grouped.mtok[w].append(v)
+        for (w, _), v in d.demand.items():
+            grouped.demand[w].append(v)
+        for w, a, t in d.api:
+            grouped.apis[(w, t)].append(a)
+        for w, c, t in d.cloud:
+            grouped.clouds[(w, t)].append(c)
+        return grouped
+
+
+def volume(d: ModelData, w: str, by: _ByWorkload) -> tuple[float, str]:
     """What a workload gets over the horizon: million tokens (inference) or H100-hours
     (training: demand is H100-hours a month, each period holding hours / 730 months)."""
     if d.workload[w]["kind"] == "inference":
-        return sum(v for (u, _), v in d.mtok.items() if u == w), "million tokens"
+        return sum(by.mtok.get(w, [])), "million tokens"
     months = d.hours / HOURS_PER_MONTH
-    return sum(v * months for (u, _), v in d.demand.items() if u == w), "H100-hours"
+    return sum(v * months for v in by.demand.get(w, [])), "H100-hours"
 
 
-def alternative(d: ModelData, w: str) -> tuple[str, str, float] | None:
+def alternative(d: ModelData, w: str, by: _ByWorkload) -> tuple[str, str, float] | None:
     """The cheapest allowed API or on-demand or spot cloud offer for ``w`` at list price,
     as (environment, option, USD per unit of ``volume``); None when none is allowed.
 
@@ -192,19 +220,18 @@ def alternative(d: ModelData, w: str) -> tuple[str, str, float] | None:
     (peak_factor and tokens per second included; for training 1 / training_speed per
     H100-hour). Ties go to the first by id.
     """
-    first = min((t for u, t in d.active if u == w), default=None)
+    first = min(by.periods.get(w, []), default=None)
     if first is None:
         return None
     options: list[tuple[float, str, str]] = []
-    for u, a, t in d.api:
-        if u == w and t == first:
-            options.append((float(d.api_offer[a]["price_usd_per_mtok"]), "api", a))  # type: ignore[arg-type]
+    for a in by.apis.get((w, first), []):
+        options.append((float(d.api_offer[a]["price_usd_per_mtok"]), "api", a))  # type: ignore[arg-type]
     per_unit = d.mtok[(w, first)] if d.workload[w]["kind"] == "inference" else None
     if per_unit is None:
         per_unit = d.demand[(w, first)] * d.hours / HOURS_PER_MONTH
-    for u, c, t in d.cloud:
+    for c in by.clouds.get((w, first), []):
         cv = d.offer[c]
-        if u == w and t == first and cv["pricing"] != "reserved":
+        if cv["pricing"] != "reserved":
             ah = d.ah_cap[(w, cv["accelerator"], first)]
             price = float(cv["price_usd_per_accelerator_hour"])  # type: ignore[arg-type]
             options.append((price * ah / per_unit, "cloud", c))
@@ -223,7 +250,8 @@ def workload_summary(
     cost = costs.groupby("workload")[["amount_usd", "discounted_usd"]].sum()
     tonnes = emissions.groupby("workload")["tco2e"].sum()
     rows = []
-    served = [w for w in d.workload if any(u == w for u, _ in d.active)]
+    by = _ByWorkload.of(d)
+    served = [w for w in d.workload if w in by.periods]
     for w in [*served, IDLE]:
         if w == IDLE and w not in cost.index:
             continue
@@ -237,8 +265,8 @@ def workload_summary(
             "tco2e": float(tonnes.get(w, 0.0)),
         }
         if w != IDLE:
-            units, unit = volume(d, w)
-            alt = alternative(d, w)
+            units, unit = volume(d, w, by)
+            alt = alternative(d, w, by)
             row |= {
                 "volume": units,
                 "volume_unit": unit,
