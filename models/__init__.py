@@ -36,7 +36,8 @@ def build_model(
     m = block if block is not None else pyo.ConcreteModel(name=plan.source.stem)
     add_variables(m, d)
     m.layout = layout(d, m)
-    used = used_hours(d, m.layout)  # on-prem columns by (site, rack type, t), for both ledgers
+    # on-prem columns by (site, rack type, t), for both ledgers (kept for reprice)
+    m.used = used = used_hours(d, m.layout)
     m.emissions = emission_ledger(d, m.layout, used)
     x = Derived(m, d)
     add_demand(m, d)

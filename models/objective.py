@@ -222,11 +222,15 @@ def set_total_cost(m: pyo.Block) -> None:
         m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
-def reprice(m: pyo.Block, d: ModelData) -> None:
+def reprice(m: pyo.Block, d: ModelData, prices_only: bool = False) -> None:
     """Make ``d`` (the same sets with other prices) the data of the built model ``m``: its
-    ledgers and total_cost from ``d``."""
+    ledgers and total_cost from ``d``. ``prices_only``: ``d`` differs from ``m``'s data in
+    costs alone (optimizer.scenarios.Override.is_price), so the emissions ledger and the
+    hours each share uses, which no price reaches, are kept."""
     m.data = d
-    used = used_hours(d, m.layout)
-    m.emissions = emission_ledger(d, m.layout, used)
+    used = getattr(m, "used", None) if prices_only else None
+    if used is None:
+        m.used = used = used_hours(d, m.layout)
+        m.emissions = emission_ledger(d, m.layout, used)
     m.costs = cost_ledger(d, m.layout, m.emissions, used)
     set_total_cost(m)

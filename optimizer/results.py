@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -41,14 +42,18 @@ def _period_dates(plan: Plan) -> tuple[dict[int, object], dict[int, object]]:
     return p["period_start"].to_dict(), p["period_end"].to_dict()
 
 
-def costs(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.DataFrame:
+def costs(
+    plan: Plan, m: pyo.ConcreteModel, scenario: str = "base", at: np.ndarray | None = None
+) -> pd.DataFrame:
     """Cash by period, environment, category and location: USD, and USD discounted to
-    start_date. The discounted column sums to the objective."""
+    start_date. The discounted column sums to the objective. At the solution loaded in
+    the model's variables, or at ``at`` (a value per column of its layout)."""
     d: ModelData = m.data
     start, end = _period_dates(plan)
     rows = []
     ledger = m.costs
-    for key, value in zip(ledger.keys, ledger.values(m.layout.values()).tolist(), strict=True):
+    at = m.layout.values() if at is None else at
+    for key, value in zip(ledger.keys, ledger.values(at).tolist(), strict=True):
         t, env, category, location, region = key
         amount = clean(value)
         if abs(amount) < CASH_EPS:

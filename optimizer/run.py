@@ -174,7 +174,7 @@ def _kept(plan: Plan, options: SolverOptions) -> _Reusable | None:
 def _priced(kept: _Reusable, plan: Plan, scenario: Scenario, options: SolverOptions) -> Compiled:
     """The kept model with ``scenario``'s prices: its ledgers (arrays) from the scenario's
     data, their costs in a new HiGHS instance."""
-    reprice(kept.model, build_data(apply(plan, scenario)))
+    reprice(kept.model, build_data(apply(plan, scenario)), scenario.prices_only)
     return with_costs(kept.compiled, kept.model, options)
 
 

@@ -158,6 +158,14 @@ class Override:
         """The summary column this override fills: parameter, or parameter@target."""
         return self.parameter if self.target == "*" else f"{self.parameter}@{self.target}"
 
+    @property
+    def is_price(self) -> bool:
+        """True when it changes costs only: prices, the discount rate and the residual
+        value reach the objective alone (no row, bound or emission of the model)."""
+        return self.parameter.endswith(
+            ("price_multiplier", "usd_per_kwh", "usd_per_t")
+        ) or self.parameter in ("discount_rate", "residual_value")
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -184,14 +192,14 @@ class Scenario:
         )
 
     @property
+    def quantities(self) -> tuple[Override, ...]:
+        """The overrides that change more than costs (Override.is_price)."""
+        return tuple(o for o in self.overrides if not o.is_price)
+
+    @property
     def prices_only(self) -> bool:
-        """True when only the costs change (the model's structure is the base case's):
-        prices, the discount rate and the residual value reach the objective alone."""
-        return all(
-            o.parameter.endswith(("price_multiplier", "usd_per_kwh", "usd_per_t"))
-            or o.parameter in ("discount_rate", "residual_value")
-            for o in self.overrides
-        )
+        """True when only the costs change (the model's structure is the base case's)."""
+        return not self.quantities
 
 
 def tables_of(plan: Plan) -> dict[str, pd.DataFrame]:

@@ -393,14 +393,19 @@ class Values:
     plan: np.ndarray
 
 
-def load_values(compiled: Compiled, raw: np.ndarray) -> Values:
-    """Put the solution into the Pyomo variables (integers rounded, and values within
-    1e-9 of zero, the solver's leftovers, made zero)."""
+def plan_values(compiled: Compiled, raw: np.ndarray) -> Values:
+    """The solution as the plan: integers rounded, and values within 1e-9 of zero (the
+    solver's leftovers) made zero."""
     values = np.where(compiled.integer, np.round(raw), raw)
-    values = np.where(np.abs(values) < 1e-9, 0.0, values)
-    for var, x in zip(compiled.columns, values.tolist(), strict=True):
+    return Values(raw=raw, plan=np.where(np.abs(values) < 1e-9, 0.0, values))
+
+
+def load_values(compiled: Compiled, raw: np.ndarray) -> Values:
+    """Put the solution (plan_values) into the Pyomo variables."""
+    values = plan_values(compiled, raw)
+    for var, x in zip(compiled.columns, values.plan.tolist(), strict=True):
         var.set_value(x, skip_validation=True)
-    return Values(raw=raw, plan=values)
+    return values
 
 
 def _active_objective(m: pyo.Block) -> pyo.Objective:

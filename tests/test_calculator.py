@@ -555,6 +555,29 @@ def test_the_kept_lps_take_demand_capacity_and_utilization_as_new_numbers(overri
     assert patched["certificate"]["holds"]
 
 
+def test_a_price_change_after_a_demand_change_is_priced_on_the_workbooks_demand():
+    """The kept model keeps its emissions and the hours each share uses across changes of
+    prices alone, and recomputes them when a change of demand comes and when it goes.
+    Each answer equals that of a model built for the request (demand), or built for the
+    workbook and only repriced (prices)."""
+    loaded = read_plan(SEED)
+    options = SolverOptions(threads=1)
+    engine = Engine(loaded, options)
+    power = Override("power_price_multiplier", "*", "*", 1.8)
+    both = Request((Override("demand_multiplier", "*", "*", 1.3), power))
+    price = Request((power,))
+    answers = [engine.quick(r) for r in (price, both, price, price)]
+    fresh = Engine(loaded, options, engine.base_state, engine.linear).quick(price)
+    built = Engine(
+        loaded, options, engine.base_state, dataclasses.replace(engine.linear, knobs={})
+    ).quick(both)
+    for answer, expected in zip(answers, (fresh, built, fresh, fresh), strict=True):
+        assert answer["objective_usd"] == pytest.approx(expected["objective_usd"], rel=1e-9)
+        assert answer["bound_usd"] == pytest.approx(expected["bound_usd"], rel=1e-7)
+        assert answer["certificate"]["holds"]
+    assert answers[1]["objective_usd"] > fresh["objective_usd"] * 1.01  # more demand
+
+
 HYBRID = ROOT / "data" / "examples" / "hybrid-enterprise.xlsx"
 WATCH = """() => {
   window.seen = [];

@@ -7,6 +7,8 @@ month is one H100 all year (8,760 accelerator-hours).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from conftest import write_book
 from test_model import approx, offer, plan_sheets, rack, region, site, training
@@ -15,8 +17,10 @@ from optimizer import read_plan
 from optimizer.models import build_model
 from optimizer.models.objective import discounted, reprice
 from optimizer.models.sets import build_data
-from optimizer.scenarios import Override, Scenario, apply
+from optimizer.scenarios import SCENARIO_PARAMETERS, Override, Scenario, apply
 from optimizer.solve import SolverOptions, compile_model
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "seed-article.xlsx"
 
 
 def _model(tmp_path):
@@ -110,3 +114,37 @@ def test_a_price_change_reprices_the_ledgers_and_the_objective(tmp_path):
         var.set_value(value)
     cost, offset = discounted(m)
     assert m.total_cost.expr() == approx(float(cost @ x) + offset)
+
+
+PRICE_CHANGES = [  # every scenario parameter that changes costs only, at a value of its range
+    Override("power_price_multiplier", "*", "*", 1.7),
+    Override("power_price_usd_per_kwh", "*", "*", 0.21),
+    Override("cloud_price_multiplier", "*", "*", 0.6),
+    Override("api_price_multiplier", "*", "*", 2.5),
+    Override("carbon_price_usd_per_t", "*", "*", 140.0),
+    Override("discount_rate", "*", "*", 0.2),
+    Override("residual_value", "*", "*", 0.0),
+]
+
+
+def test_every_price_parameter_is_listed_and_reaches_no_emission():
+    """reprice(prices_only=True) keeps the emissions ledger and the hours each share uses:
+    true only if no price parameter reaches them. Each one, on the seed example (which has
+    emission figures, so an emission that followed a price would show)."""
+    prices = {p for p in SCENARIO_PARAMETERS if Override(p, "*", "*", 1.0).is_price}
+    assert prices == {o.parameter for o in PRICE_CHANGES}
+    plan = read_plan(EXAMPLE)
+    m = build_model(plan, build_data(plan))
+    x = np.linspace(0.0, 3.0, m.layout.n)
+    emitted = m.emissions.values(x)
+    for override in PRICE_CHANGES:
+        changed = build_data(apply(plan, Scenario("p", (override,))))
+        kept = build_model(plan, build_data(plan))
+        reprice(kept, changed, prices_only=True)
+        fresh = build_model(plan, build_data(plan))
+        reprice(fresh, changed)
+        assert fresh.emissions.keys == kept.emissions.keys == m.emissions.keys
+        np.testing.assert_array_equal(fresh.emissions.values(x), emitted, err_msg=str(override))
+        assert fresh.costs.keys == kept.costs.keys
+        np.testing.assert_array_equal(kept.costs.values(x), fresh.costs.values(x))
+        np.testing.assert_array_equal(discounted(kept)[0], discounted(fresh)[0])

@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer import results
+from optimizer import collector, results
 from optimizer.calculator import figures
 from optimizer.calculator.controls import Request, applied
 from optimizer.calculator.linear import Linear, probe
@@ -37,13 +37,14 @@ from optimizer.compare import plan_changes, plan_view
 from optimizer.models import build_data, build_model
 from optimizer.models.objective import discounted, reprice
 from optimizer.plan import Plan
+from optimizer.scenarios import Override
 from optimizer.solve import (
     Compiled,
     SolverOptions,
     compile_model,
-    load_values,
     new_highs,
     objective_scale,
+    plan_values,
     run_highs,
 )
 from optimizer.whatif import as_run, scenario_outcome
@@ -61,6 +62,7 @@ class _Kept:
     held: highspy.Highs
     relaxed: highspy.Highs
     integer_keys: list[tuple[int, tuple[str, object]]]
+    quantities: tuple[Override, ...] = ()  # the overrides beyond prices its data holds
 
 
 class Engine:
@@ -133,7 +135,9 @@ class Engine:
         else:
             kept = self._kept[()]
             self.linear.apply([kept.held, kept.relaxed], factors)
-            reprice(kept.model, data)
+            quantities = request.scenario.quantities
+            reprice(kept.model, data, prices_only=quantities == kept.quantities)
+            kept.quantities = quantities
         m = kept.model
         cost, offset = discounted(m)
         scale = objective_scale(cost)
@@ -153,9 +157,9 @@ class Engine:
         solved, raw, _ = run_highs(kept.held, held_lp, 0.0, started)
         if raw is None:
             return figures.quick_without_plan(solved, bound, time.perf_counter() - started)
-        values = load_values(held_lp, raw)
+        values = plan_values(held_lp, raw)
         name = request.scenario.name
-        cost_table = results.costs(plan, m, name)
+        cost_table = results.costs(plan, m, name, values.plan)
         ledger = float(cost_table["discounted_usd"].sum())
         try:
             solved = certified(held_lp, solved, values, ledger, self.options.mip_gap)
@@ -184,8 +188,9 @@ class Engine:
 
 
 def _build(plan: Plan, options: SolverOptions) -> _Kept:
-    m = build_model(plan, build_data(plan))
-    compiled = compile_model(m, options)
+    with collector.paused():  # frozen after: later collections skip the kept model
+        m = build_model(plan, build_data(plan))
+        compiled = compile_model(m, options)
     lp = compiled.highs.getLp()
     lp.integrality_ = []
     held, relaxed = new_highs(options), new_highs(options)

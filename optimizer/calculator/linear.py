@@ -102,7 +102,7 @@ class Linear:
         if request.scenario.prices_only:
             return {}
         for o in request.overrides:
-            if o.parameter not in self.knobs and not Request((o,)).scenario.prices_only:
+            if o.parameter not in self.knobs and not o.is_price:
                 raise KeyError(o.parameter)
         if structure(data) != self.structure:
             raise KeyError("sets")
