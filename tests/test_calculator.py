@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import zipfile
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from optimizer.calculator.engine import Engine, _build
 from optimizer.calculator.files import SaveError, save_scenario
 from optimizer.inputs import read_plan
 from optimizer.models import build_data, build_model
-from optimizer.scenarios import Override, apply, from_sheet
+from optimizer.scenarios import Override, Scenario, apply, from_sheet
 from optimizer.solve import SolverOptions, solve, watching
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -576,6 +577,55 @@ def test_a_price_change_after_a_demand_change_is_priced_on_the_workbooks_demand(
         assert answer["bound_usd"] == pytest.approx(expected["bound_usd"], rel=1e-7)
         assert answer["certificate"]["holds"]
     assert answers[1]["objective_usd"] > fresh["objective_usd"] * 1.01  # more demand
+
+
+def test_a_price_solve_stopped_anywhere_leaves_the_reused_model_right():
+    """A full solve of other prices may be stopped anywhere (Engine.final): stopped at
+    points spread over its whole run, in the reused model's re-pricing, its hand-off and
+    its tables, the next price solve in the process still equals a fresh build's."""
+    from optimizer import run
+
+    loaded = read_plan(SEED)
+    options = SolverOptions(threads=1)
+    power, api = (
+        Scenario("p", (Override("power_price_multiplier", "*", "*", 1.6),)),
+        Scenario("a", (Override("api_price_multiplier", "*", "*", 0.4),)),
+    )
+    fresh = run.optimize(apply(loaded, api), options).solved.objective
+    events = [0]
+
+    def ours(frame) -> bool:  # the project's code: its events do not depend on timing
+        return frame.f_globals.get("__name__", "").startswith("optimizer")
+
+    def count(frame, event, arg):
+        events[0] += ours(frame)
+        return count
+
+    run.resolve_prices(loaded, api, options)  # the model kept, so it is reused below
+    sys.settrace(count)
+    try:
+        run.resolve_prices(loaded, power, options)
+    finally:
+        sys.settrace(None)
+    total, stopped = events[0], []
+    for stop_at in np.linspace(total * 0.02, total * 0.98, 7).astype(int):
+        events[0] = 0
+
+        def stop(frame, event, arg, at=stop_at):
+            events[0] += ours(frame)
+            if events[0] == at and ours(frame):
+                stopped.append(frame.f_code.co_name)
+                raise KeyboardInterrupt
+            return stop
+
+        sys.settrace(stop)
+        with pytest.raises(KeyboardInterrupt):
+            run.resolve_prices(loaded, power, options)
+        sys.settrace(None)
+        again = run.resolve_prices(loaded, api, options)
+        assert again is not None
+        assert again.solved.objective == pytest.approx(fresh, rel=1e-9), stopped
+    assert len(set(stopped)) >= 3  # spread over the run, not one place
 
 
 HYBRID = ROOT / "data" / "examples" / "hybrid-enterprise.xlsx"

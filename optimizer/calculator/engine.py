@@ -90,15 +90,15 @@ class Engine:
     # -- the full solve --------------------------------------------------------------------
 
     def final(
-        self, request: Request, rebuilding: Callable[[], AbstractContextManager[None]] = nullcontext
+        self, request: Request, stoppable: Callable[[], AbstractContextManager[None]] = nullcontext
     ) -> dict[str, Any]:
         """The certified optimum of the request's scenario, as the page shows it, with the
         decisions that differ from the base plan and from the plan held until now, which
-        it replaces (when it has one). When the solve builds a model of its own (the
-        scenario changes more than prices), it runs within ``rebuilding()``: nothing kept
-        changes there, so it may be stopped anywhere."""
-        scenario = request.scenario
-        with nullcontext() if scenario.prices_only else rebuilding():
+        it replaces (when it has one). The solve runs within ``stoppable()`` and may be
+        stopped anywhere there: nothing this engine keeps changes in it, and the model a
+        scenario of other prices reuses (optimizer.run.resolve_prices) is re-priced in
+        full before each use."""
+        with stoppable():
             answer, incumbent, view = self._solve(request)
         answer["changes_from_base"] = figures.changes(plan_changes(self.base_view, view))
         answer["changes_from_held"] = figures.changes(plan_changes(self.held_view, view))

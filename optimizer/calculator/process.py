@@ -11,11 +11,11 @@ always ``("end", id)`` last.
 
 A newer change cancels the job in progress: the server sends SIGUSR1. While HiGHS
 solves, the signal interrupts it (highspy cancels the solve, HiGHS's own interrupt,
-and optimizer.solve.run_highs raises KeyboardInterrupt); anywhere else it is noted and
-the job stops at the next safe point, so a kept model is never left half changed. A
-full solve that builds a model of its own stops anywhere (nothing kept changes there);
-one that has not reached HiGHS yet stops at HiGHS's first check (solve.watching). The
-worker ignores SIGINT: Ctrl-C in the terminal belongs to the server, which stops it.
+and optimizer.solve.run_highs raises KeyboardInterrupt). The full solve stops anywhere
+(Engine.final: nothing kept changes there); while the answer at once is made, the
+signal is noted and the job stops at the next safe point, so the kept LPs are never left
+half changed. The worker ignores SIGINT: Ctrl-C in the terminal belongs to the server,
+which stops it.
 """
 
 from __future__ import annotations
