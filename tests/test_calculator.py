@@ -3,6 +3,7 @@ workers, saving, downloading) and its page in Debian's chromium (Playwright)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import io
@@ -322,6 +323,33 @@ def test_a_fourth_tab_retires_the_oldest(server: Server):
         newest = client.get("/api/state", params={"session": tabs[3], "after": -1}).json()
     assert oldest.get("unknown")
     assert newest["final"]["scenario"] == "api_price_multiplier=5"
+
+
+def test_the_next_spare_worker_starts_beside_the_event_loop():
+    """A tab's first change takes the spare worker and returns at once: the next spare
+    starts in a thread (starting a process waits until it has read the plan), and the
+    next tab takes it when it is ready."""
+    from optimizer.calculator.pool import Pool
+
+    async def spare(pool: Pool) -> object:
+        for _ in range(1200):
+            if pool._spare is not None:
+                return pool._spare
+            await asyncio.sleep(0.1)
+        raise AssertionError("no spare worker started")
+
+    async def tabs(pool: Pool) -> None:
+        pool.start(asyncio.get_running_loop())
+        first = pool._spare
+        assert pool.change("firsttab01", 1, Request()).worker is first
+        assert pool._spare is None and pool._starting
+        ready = await spare(pool)
+        assert not pool._starting
+        assert pool.change("secondtab1", 1, Request()).worker is ready
+        await spare(pool)  # the third tab's, started in turn
+        pool.close()
+
+    asyncio.run(tabs(Pool(read_plan(SEED), SolverOptions(threads=1))))
 
 
 def test_a_full_solve_reports_its_best_plan_so_far(tmp_path: Path):

@@ -86,6 +86,7 @@ class Engine:
         self.base_view = self.held_view
         kept = self._kept_for(Request(), plan)
         self.linear = linear if linear is not None else probe(plan, options, kept.compiled)
+        self.quick(Request())  # the kept LPs solved once: the first change starts from a basis
 
     # -- the full solve --------------------------------------------------------------------
 

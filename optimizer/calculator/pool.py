@@ -130,6 +130,8 @@ class Pool:
         self.shared = first.wait_ready()
         self.base = self.shared[0]
         self._spare: Worker | None = first
+        self._starting = False  # a spare is being started
+        self._closed = False
         self.sessions: dict[str, Session] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -150,7 +152,7 @@ class Pool:
             worker, self._spare = self._spare or self._new_worker(), None
             found = self.sessions[sid] = Session(sid, worker)
             found.state = {"version": 0, "seq": 0, "final": self.base[0], "quick": None}
-            self._spare = self._new_worker() if len(self.sessions) < MAX_SESSIONS else None
+            self._replenish()
         found.used = time.monotonic()
         return found
 
@@ -169,6 +171,30 @@ class Pool:
             worker.stop()
         else:
             self.loop.run_in_executor(None, worker.stop)
+
+    def _replenish(self) -> None:
+        """Start a spare worker for the next tab, when there is room and none is starting:
+        in a thread of the loop's pool, since starting a process waits until it has read
+        the plan (seconds on a large plan), which the event loop must not."""
+        if self._spare is not None or self._starting or len(self.sessions) >= MAX_SESSIONS:
+            return
+        if self.loop is None:
+            self._spare = self._new_worker()
+            return
+        self._starting = True
+        started = self.loop.run_in_executor(None, Worker, self.plan, self.options, self.shared)
+        started.add_done_callback(self._started)
+
+    def _started(self, started: asyncio.Future[Worker]) -> None:
+        """A spare has started (in the loop's thread): keep it, unless a tab took a worker
+        of its own meanwhile and there is no room."""
+        self._starting = False
+        worker = started.result()
+        if self._closed or self._spare is not None or len(self.sessions) >= MAX_SESSIONS:
+            self._retire(worker)
+            return
+        self._spare = worker
+        self._listen(worker)
 
     def _new_worker(self) -> Worker:
         worker = Worker(self.plan, self.options, self.shared)
@@ -224,7 +250,8 @@ class Pool:
             worker.conn.close()
         if session is None:
             if self._spare is worker:
-                self._spare = self._new_worker()
+                self._spare = None
+                self._replenish()
             return
         waiting = worker.waiting
         session.worker = self._new_worker()
@@ -249,6 +276,7 @@ class Pool:
                 worker.process.kill()
 
     def close(self) -> None:
+        self._closed = True
         workers = [s.worker for s in self.sessions.values()]
         workers += [self._spare] if self._spare is not None else []
         for worker in workers:
