@@ -149,6 +149,7 @@ def columns(m: pyo.Block, others: list[pyo.Var] = ()) -> Columns:  # type: ignor
     for b in blocks(m):
         starts.append((b, len(variables)))
         variables.extend(b.layout.variables)
-    held = {id(v) for v in variables}
-    variables.extend(v for v in others if id(v) not in held)
+    if others:
+        held = {id(v) for v in variables}
+        variables.extend(v for v in others if id(v) not in held)
     return Columns(starts, variables)
