@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import math
 import os
 import re
@@ -32,7 +33,7 @@ from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
-from optimizer.rows import Rows, parse_pyomo_rows, stack
+from optimizer.rows import Rows, array_others, parse_pyomo_rows, stack
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -114,7 +115,10 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     columns = layout.variables
     n = len(columns)
     position = _positions(
-        layout, (v for rows in parsed.values() for vs in rows.variables for v in vs)
+        layout,
+        itertools.chain(
+            (v for rows in parsed.values() for vs in rows.variables for v in vs), array_others(m)
+        ),
     )
     lower, upper, integer, fixed = _column_facts(layout)
     starts = {id(block): start for block, start in layout.starts}
@@ -188,7 +192,13 @@ def _column_facts(order: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 
 def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
     """The column of each of ``variables`` (by ``id``), found through its block's layout
-    (an index lookup built only for the families asked for) or among the others."""
+    (an index lookup built only for the families asked for) or among the others; or, when
+    they are many (the stable-placement pass's cost row holds every column), in one
+    lookup of every column."""
+    variables = list(variables)
+    if 4 * len(variables) > len(layout.variables):
+        every = {id(v): j for j, v in enumerate(layout.variables)}
+        return {id(v): every[id(v)] for v in variables}
     start = {id(block): first for block, first in layout.starts}
     lookups: dict[tuple[int, str], dict[object, int]] = {}
     others: dict[int, int] | None = None
