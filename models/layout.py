@@ -21,6 +21,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.models.sets import ModelData
+from optimizer.models.variables import declared_bounds
 
 # family (the Var's name in the model) -> its index list in ModelData
 FAMILIES: dict[str, str] = {
@@ -44,6 +45,9 @@ class Layout:
     size: dict[str, int]
     keys: dict[str, list[tuple]]  # family -> its index list (ModelData's, not a copy)
     variables: list[pyo.Var]  # VarData by position (none in a layout of the data alone)
+    lower: np.ndarray  # by position: the bounds add_variables declares (inf for none) ...
+    upper: np.ndarray
+    integer: np.ndarray  # ... and whether the variable is integer (a fixed one is read apart)
 
     @property
     def n(self) -> int:
@@ -97,9 +101,16 @@ def layout(d: ModelData, m: pyo.Block | None = None) -> Layout:
         offset[family], size[family], keys[family] = start, len(index), index
         start += len(index)
         if m is not None:
+            # a Var over an ordered Set holds its VarData in the Set's order, the index list's
             var = getattr(m, family)
-            variables.extend(var[k] for k in index)
-    return Layout(offset, size, keys, variables)
+            if len(var) != len(index):
+                raise ValueError(f"{family} has {len(var)} variables for {len(index)} indexes")
+            variables.extend(var.values())
+    bounds = declared_bounds(d)
+    lower = np.concatenate([bounds[f][0] for f in FAMILIES]).astype(float)
+    upper = np.concatenate([bounds[f][1] for f in FAMILIES]).astype(float)
+    integer = np.concatenate([np.full(size[f], bounds[f][2]) for f in FAMILIES]).astype(bool)
+    return Layout(offset, size, keys, variables, lower, upper, integer)
 
 
 def blocks(m: pyo.Block) -> list[pyo.Block]:
@@ -138,6 +149,7 @@ def columns(m: pyo.Block, others: list[pyo.Var] = ()) -> Columns:  # type: ignor
     for b in blocks(m):
         starts.append((b, len(variables)))
         variables.extend(b.layout.variables)
-    held = {id(v) for v in variables}
-    variables.extend(v for v in others if id(v) not in held)
+    if others:
+        held = {id(v) for v in variables}
+        variables.extend(v for v in others if id(v) not in held)
     return Columns(starts, variables)

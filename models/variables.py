@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.models.sets import ModelData
@@ -25,8 +26,7 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
 
     def commit_bounds(_m: pyo.ConcreteModel, c: str, _b: int) -> tuple[float, float | None]:
-        cap = d.offer[c]["max_accelerators"]
-        return (0.0, None if cap is None or cap != cap else float(cap))  # type: ignore[arg-type]
+        return (0.0, _commit_cap(d, c))
 
     m.commit = pyo.Var(m.RESERVED_BLOCKS, domain=pyo.NonNegativeIntegers, bounds=commit_bounds)
     m.edge_buy = pyo.Var(m.EDGE_BUY, domain=pyo.NonNegativeIntegers)
@@ -34,6 +34,35 @@ def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.cloud = pyo.Var(m.CLOUD, bounds=(0.0, 1.0))
     m.api = pyo.Var(m.API, bounds=(0.0, 1.0))
     m.edge = pyo.Var(m.EDGE, bounds=(0.0, 1.0))
+
+
+def _commit_cap(d: ModelData, c: str) -> float | None:
+    """A reserved offer's commitment bound: its max_accelerators (None: no bound)."""
+    cap = d.offer[c]["max_accelerators"]
+    return None if cap is None or cap != cap else float(cap)  # type: ignore[arg-type]
+
+
+def declared_bounds(d: ModelData) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+    """Each family's lower and upper bounds (inf for none) and whether it is integer, in
+    its index order: what add_variables declares, as arrays (the hand-off reads these,
+    not each variable; tests/test_column_layout.py checks them against the variables)."""
+    inf = np.inf
+
+    def same(n: int, lower: float, upper: float, integer: bool) -> tuple:
+        return np.full(n, lower), np.full(n, upper), integer
+
+    caps = [_commit_cap(d, c) for c, _ in d.reserved_blocks]
+    n = len(caps)
+    return {
+        "build": same(len(d.build), 0.0, 1.0, True),
+        "buy": same(len(d.buy), 0.0, inf, True),
+        "commit": (np.zeros(n), np.array([inf if c is None else c for c in caps]), True),
+        "edge_buy": same(len(d.edge_buy), 0.0, inf, True),
+        "onprem": same(len(d.onprem), 0.0, 1.0, False),
+        "cloud": same(len(d.cloud), 0.0, 1.0, False),
+        "api": same(len(d.api), 0.0, 1.0, False),
+        "edge": same(len(d.edge), 0.0, 1.0, False),
+    }
 
 
 class Derived:

@@ -162,6 +162,12 @@ def _parse(con: pyo.Constraint, visitor: LinearRepnVisitor) -> _Parsed:
     return out
 
 
+def array_others(m: pyo.Block) -> Iterator[pyo.Var]:
+    """The variables of the array families' columns that no layout holds."""
+    for con in constraints(m):
+        yield from getattr(getattr(con, "arrays", None), "others", ())
+
+
 def parse_pyomo_rows(m: pyo.Block) -> dict[int, _Parsed]:
     """Each active Pyomo-held family's rows (by ``id`` of the component)."""
     visitor = LinearRepnVisitor({}, var_recorder=VarRecorder({}, SortComponents.ORDERED_INDICES))
@@ -180,7 +186,7 @@ def stack(
     column (``starts``, by ``id`` of the block) added to their layout positions, Pyomo
     rows by ``position`` (``id`` of a variable -> column). An array entry in a fixed
     column (``fixed``, at ``value``) moves to the row's bounds, as Pyomo moves a fixed
-    variable."""
+    variable; an array family's ``others`` are found by ``position`` too."""
     inf = np.inf
     parts: list[tuple[np.ndarray, ...]] = []
     families: list[Family] = []
@@ -191,6 +197,10 @@ def stack(
         if arrays is not None:
             k = len(arrays)
             column = arrays.column + starts[id(con.parent_block())]
+            if arrays.others:
+                other = np.array([position[id(v)] for v in arrays.others], dtype=np.int64)
+                held_apart = arrays.column < 0
+                column[held_apart] = other[-1 - arrays.column[held_apart]]
             row, coef = arrays.row + n, arrays.coef
             lower, upper = arrays.lower, arrays.upper
             held = fixed[column]

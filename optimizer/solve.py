@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import math
 import os
 import re
@@ -32,7 +33,7 @@ from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
-from optimizer.rows import Rows, parse_pyomo_rows, stack
+from optimizer.rows import Rows, array_others, parse_pyomo_rows, stack
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -114,37 +115,45 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     columns = layout.variables
     n = len(columns)
     position = _positions(
-        layout, (v for rows in parsed.values() for vs in rows.variables for v in vs)
+        layout,
+        itertools.chain(
+            (v for rows in parsed.values() for vs in rows.variables for v in vs), array_others(m)
+        ),
     )
-    lower, upper, integer, fixed = _column_facts(columns)
+    lower, upper, integer, fixed = _column_facts(layout)
     starts = {id(block): start for block, start in layout.starts}
     stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
     k = len(stacked.rows)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, k
     cost, offset = objective_vector(m, layout)
     scale = objective_scale(cost)
-    lp.col_cost_ = cost * scale
-    lp.offset_ = offset * scale
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = stacked.lower, stacked.upper
     a = sp.csc_matrix((stacked.coef, (stacked.row, stacked.column)), shape=(k, n))
     a.sum_duplicates()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, k
-    if integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-            for i in integer
-        ]
-    if names:
-        lp.col_names_ = _file_names(v.name for v in columns)
-        lp.row_names_ = _file_names(stacked.rows.names())
     h = new_highs(options)
-    h.passModel(lp)
+    # the arrays go to HiGHS as buffers (a HighsLp's fields are copied element by element)
+    status = h.passModel(
+        n,
+        k,
+        a.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        offset * scale,
+        cost * scale,
+        lower,
+        upper,
+        stacked.lower,
+        stacked.upper,
+        a.indptr[:-1].astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(float),
+        integer.astype(np.int32),  # HighsVarType: 1 integer, 0 continuous
+    )
+    if status != highspy.HighsStatus.kOk:
+        raise RuntimeError(f"HiGHS refused the model ({status})")
+    if names:
+        for j, name in enumerate(_file_names(v.name for v in columns)):
+            h.passColName(j, name)
+        for i, name in enumerate(_file_names(stacked.rows.names())):
+            h.passRowName(i, name)
     return Compiled(
         highs=h,
         columns=columns,
@@ -154,37 +163,42 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     )
 
 
-def _column_facts(columns: list[pyo.Var]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _column_facts(order: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each column's lower and upper bound (±inf for none; a fixed variable's value for
-    both), whether it is integer (a fixed one is not) and whether it is fixed: one pass
-    over the variables."""
-    if not columns:
-        empty = np.zeros(0)
-        return empty, empty, empty.astype(bool), empty.astype(bool)
+    both), whether it is integer (a fixed one is not) and whether it is fixed. A laid-out
+    column's bounds and integrality are its layout's (what add_variables declares); the
+    other columns' are read from their variables, and so is whether each is fixed."""
+    columns = order.variables
     inf = highspy.kHighsInf
-    facts = [
-        (v.value, v.value, False, True)
-        if v.fixed
-        else (
+    rest = [
+        (
             -inf if (bounds := v.bounds)[0] is None else bounds[0],
             inf if bounds[1] is None else bounds[1],
             v.is_integer(),
-            False,
         )
-        for v in columns
+        for v in columns[order.laid_out :]
     ]
-    lower, upper, integer, fixed = zip(*facts, strict=True)
-    return (
-        np.array(lower, dtype=float),
-        np.array(upper, dtype=float),
-        np.array(integer, dtype=bool),
-        np.array(fixed, dtype=bool),
-    )
+    laid = [block.layout for block, _ in order.starts]
+    lower = np.concatenate([*(lay.lower for lay in laid), [r[0] for r in rest]]).astype(float)
+    upper = np.concatenate([*(lay.upper for lay in laid), [r[1] for r in rest]]).astype(float)
+    integer = np.concatenate([*(lay.integer for lay in laid), [r[2] for r in rest]]).astype(bool)
+    fixed = np.fromiter((v.fixed for v in columns), dtype=bool, count=len(columns))
+    if fixed.any():
+        held = np.flatnonzero(fixed)
+        lower[held] = upper[held] = [columns[j].value for j in held.tolist()]
+        integer[held] = False
+    return lower, upper, integer, fixed
 
 
 def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
     """The column of each of ``variables`` (by ``id``), found through its block's layout
-    (an index lookup built only for the families asked for) or among the others."""
+    (an index lookup built only for the families asked for) or among the others; or, when
+    they are many (the stable-placement pass's cost row holds every column), in one
+    lookup of every column."""
+    variables = list(variables)
+    if 4 * len(variables) > len(layout.variables):
+        every = {id(v): j for j, v in enumerate(layout.variables)}
+        return {id(v): every[id(v)] for v in variables}
     start = {id(block): first for block, first in layout.starts}
     lookups: dict[tuple[int, str], dict[object, int]] = {}
     others: dict[int, int] | None = None

@@ -3,8 +3,10 @@ of the columns HiGHS is given."""
 
 from __future__ import annotations
 
+from math import inf
 from pathlib import Path
 
+import highspy
 import pyomo.environ as pyo
 
 from optimizer import read_plan
@@ -55,3 +57,32 @@ def test_blocks_are_laid_out_one_after_another():
     assert order.starts == [(m.scenario["a"], 0), (m.scenario["b"], a.n)]
     assert order.variables == [*a.variables, *b.variables, m.extra]
     assert order.laid_out == a.n + b.n
+
+
+def test_declared_bounds_are_the_variables(book):
+    """The layout's bounds and integrality, which the hand-off reads instead of each
+    variable, are those of the variables add_variables makes (a reserved offer's cap, a
+    binary, unbounded integers, shares), and a fixed variable is a continuous column at
+    its value."""
+    from conftest import set_cell, valid_sheets, write_book
+
+    sheets = valid_sheets()
+    set_cell(sheets, "workloads", 4, "allow_edge", "yes")
+    set_cell(sheets, "cloud", 3, "max_accelerators", 16)
+    capped = read_plan(write_book(book().parent / "capped.xlsx", sheets))
+    for plan in (read_plan(SEED), capped):
+        m = build_model(plan)
+        lay = m.layout
+        lower = [-inf if v.lb is None else v.lb for v in lay.variables]
+        upper = [inf if v.ub is None else v.ub for v in lay.variables]
+        assert lay.lower.tolist() == lower and lay.upper.tolist() == upper
+        assert lay.integer.tolist() == [v.is_integer() for v in lay.variables]
+        assert {f for f in FAMILIES if lay.size[f]} >= {"build", "buy", "commit", "onprem"}
+    assert 16.0 in lay.upper[lay.span("commit")].tolist()
+    held = m.commit[next(iter(m.commit))]
+    held.fix(3)
+    lp = compile_model(m, SolverOptions()).highs.getLp()
+    j = next(j for j, v in enumerate(lay.variables) if v is held)
+    assert (lp.col_lower_[j], lp.col_upper_[j]) == (3.0, 3.0)
+    assert lp.integrality_[j] == highspy.HighsVarType.kContinuous
+    assert lp.integrality_[j + 1] == highspy.HighsVarType.kInteger

@@ -27,13 +27,15 @@ class ArrayRows:
     """One family's rows as arrays over its block's column layout (models/layout.py):
     entry p puts ``coef[p]`` in row ``row[p]`` (the p-th key of the family's index),
     column ``column[p]`` (a position of the layout); row i reads
-    ``lower[i] ≤ Σ coef · column ≤ upper[i]`` (±inf for no bound)."""
+    ``lower[i] ≤ Σ coef · column ≤ upper[i]`` (±inf for no bound). A column −1 − j is
+    ``others[j]``, a variable no layout holds (the stable-placement pass's moves)."""
 
     row: np.ndarray
     column: np.ndarray
     coef: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    others: tuple[pyo.Var, ...] = ()
 
     def __len__(self) -> int:
         return len(self.lower)
@@ -55,9 +57,14 @@ class Entries:
         self._runs.append((_array(rows, np.int64), _array(columns, np.int64), _array(coefs, float)))
 
     def rows(
-        self, lower: Sequence[float] | float, upper: Sequence[float] | float, n: int
+        self,
+        lower: Sequence[float] | float,
+        upper: Sequence[float] | float,
+        n: int,
+        others: Sequence[pyo.Var] = (),
     ) -> ArrayRows:
-        """The family of ``n`` rows with these entries and bounds (a number: every row's)."""
+        """The family of ``n`` rows with these entries and bounds (a number: every row's);
+        ``others``: the variables of the columns −1, −2, ... (see ArrayRows)."""
         parts = self._runs or [(np.zeros(0, np.int64),) * 2 + (np.zeros(0),)]
         return ArrayRows(
             row=np.concatenate([p[0] for p in parts]),
@@ -65,6 +72,7 @@ class Entries:
             coef=np.concatenate([p[2] for p in parts]),
             lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+            others=tuple(others),
         )
 
 

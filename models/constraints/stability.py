@@ -6,24 +6,31 @@ with the integer decisions fixed, minimises the moves, and removes it again.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.constraints._util import Entries, add_array_family
+from optimizer.models.layout import Layout
 from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
 
 Place = tuple[str, str]  # environment, location (a site for on-prem: its rack types together)
 
 
-def placed_shares(m: pyo.Block, d: ModelData) -> dict[tuple[str, Place, int], list[pyo.Var]]:
-    """(workload, place, t) -> the share variables that serve w from that place in t."""
-    out: dict[tuple[str, Place, int], list[pyo.Var]] = defaultdict(list)
-    for (w, s, _k, t), var in m.onprem.items():
-        out[(w, ("onprem", s), t)].append(var)
-    for env, variables in (("cloud", m.cloud), ("api", m.api), ("edge", m.edge)):
-        for (w, o, t), var in variables.items():
-            out[(w, (env, o), t)].append(var)
+def placed_shares(lay: Layout) -> dict[tuple[str, Place, int], list[int]]:
+    """(workload, place, t) -> the positions (models/layout.py) of the share variables that
+    serve w from that place in t."""
+    out: dict[tuple[str, Place, int], list[int]] = defaultdict(list)
+    start = lay.offset["onprem"]
+    for i, (w, s, _k, t) in enumerate(lay.keys["onprem"]):
+        out[(w, ("onprem", s), t)].append(start + i)
+    for env in ("cloud", "api", "edge"):
+        start = lay.offset[env]
+        for i, (w, o, t) in enumerate(lay.keys[env]):
+            out[(w, (env, o), t)].append(start + i)
     return out
 
 
@@ -48,7 +55,7 @@ def add_stability(
     ``scale`` is the objective's scale (solve.objective_scale), so the cost row has the
     objective's magnitudes.
     """
-    shares = placed_shares(m, d)
+    shares = placed_shares(m.layout)
     active = set(d.active)
     index = sorted(
         {
@@ -58,24 +65,26 @@ def add_stability(
             if (w, t - 1) in active and (w, t) in active
         }
     )
-
-    def level(w: str, p: Place, t: int) -> object:
-        return pyo.quicksum(shares.get((w, p, t), []))
-
     m.MOVES = pyo.Set(initialize=index, dimen=4, ordered=True)
     m.move = pyo.Var(m.MOVES, bounds=(0.0, 1.0))
-    m.move_up = pyo.Constraint(
-        m.MOVES,
-        rule=lambda m, w, env, o, t: (
-            m.move[w, env, o, t] >= level(w, (env, o), t) - level(w, (env, o), t - 1)
-        ),
-    )
-    m.move_down = pyo.Constraint(
-        m.MOVES,
-        rule=lambda m, w, env, o, t: (
-            m.move[w, env, o, t] >= level(w, (env, o), t - 1) - level(w, (env, o), t)
-        ),
-    )
+    # Each row as Pyomo reads move ≥ S[t] − S[t−1]: S[t] − S[t−1] − move ≤ 0. A
+    # column −1 − i is move[index[i]] (ArrayRows' others).
+    up, down = Entries(), Entries()
+    rows, columns, signs = [], [], []
+    for i, (w, env, o, t) in enumerate(index):
+        now, before = shares.get((w, (env, o), t), []), shares.get((w, (env, o), t - 1), [])
+        rows += [i] * (len(now) + len(before))
+        columns += now + before
+        signs += [1.0] * len(now) + [-1.0] * len(before)
+    n = len(index)
+    move_columns = np.arange(-1, -1 - n, -1)
+    up.add(rows, columns, signs)
+    up.add(range(n), move_columns, np.full(n, -1.0))
+    down.add(rows, columns, [-x for x in signs])
+    down.add(range(n), move_columns, np.full(n, -1.0))
+    others = list(m.move.values())
+    add_array_family(m, "move_up", m.MOVES, up.rows(-math.inf, 0.0, n, others))
+    add_array_family(m, "move_down", m.MOVES, down.rows(-math.inf, 0.0, n, others))
     m.cost_limit = pyo.Constraint(expr=scaled_cost(m, scale, row=True) <= cost_limit * scale)
     moves = 0.5 * pyo.quicksum(m.move.values())
     band = cost_limit - optimum
@@ -98,8 +107,9 @@ def moves_at(m: pyo.Block, d: ModelData) -> dict[tuple[str, int], dict[Place, fl
     changes only, beyond 1e-9), for w active in t − 1 and t. Half the sum of their sizes is
     the share of w's demand moved into t."""
     level: dict[tuple[str, Place, int], float] = defaultdict(float)
-    for key, variables in placed_shares(m, d).items():
-        level[key] = sum(v.value or 0.0 for v in variables)
+    x = m.layout.values().tolist()
+    for key, positions in placed_shares(m.layout).items():
+        level[key] = sum(x[j] for j in positions)
     places: dict[str, set[Place]] = defaultdict(set)
     for w, p, _ in level:
         places[w].add(p)
