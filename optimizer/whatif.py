@@ -187,7 +187,7 @@ def run_tasks(
     ]
 
 
-BATCHES_PER_WORKER = 3  # regret batches: enough to keep every worker busy to the end
+BATCHES_PER_WORKER = 2  # regret batches: enough to keep every worker busy to the end
 
 
 def regret_runs(
