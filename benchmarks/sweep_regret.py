@@ -150,8 +150,8 @@ def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[st
             return _cpu() + sum(client.run(_cpu).values())
 
         start = (time.perf_counter(), total())
-        if hasattr(whatif, "regret_runs"):  # batched (this release on)
-            cross = whatif.regret_runs(client, plan, work, options)
+        if hasattr(whatif, "run_regret"):  # batched (this release on)
+            cross = whatif.run_regret(client, plan, work, options)
         else:
             cross = whatif.run_tasks(client, plan, work, options)
         end = (time.perf_counter(), total())

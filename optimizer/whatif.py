@@ -190,7 +190,7 @@ def run_tasks(
 BATCHES_PER_WORKER = 2  # regret batches: enough to keep every worker busy to the end
 
 
-def regret_runs(
+def run_regret(
     client: object,
     plan: Plan,
     jobs: Sequence[tuple[Scenario, FirstStage]],
@@ -382,7 +382,7 @@ def run_scenarios(
                 if a.plan is not None and a is not b:
                     jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan))
         cross = (
-            regret_runs(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
+            run_regret(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
             if jobs
             else []
         )
