@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import os
 import time
 import traceback
@@ -198,18 +199,26 @@ def run_regret(
     progress: Progress | None = None,
 ) -> list[ScenarioRun]:
     """Each first-stage plan operated under its scenario (regret runs), results in job
-    order: under scenarios that change only prices in batches (each batch a group of
-    scenarios with every plan to operate under them, run_operated), the others one by
-    one. A run's answer does not depend on its batch (operate_batch)."""
+    order: under scenarios that change only prices in batches (run_operated), the
+    others one by one. A batch is a group of those scenarios with a group of the plans
+    to operate under them: about BATCHES_PER_WORKER a worker, the scenarios and plans
+    split so that each batch prices few scenarios and starts few plans (each batch
+    prices each of its scenarios once and solves each of its plans once to start its
+    runs). A run's answer does not depend on its batch (operate_batch)."""
     priced = list(dict.fromkeys(s.key for s, _ in jobs if s.prices_only))
-    groups = max(1, min(len(priced), BATCHES_PER_WORKER * _workers(client)))
-    group = {key: i % groups for i, key in enumerate(priced)}
-    batches: dict[int, list[int]] = {}
+    plans = list(dict.fromkeys(f.key() for s, f in jobs if s.prices_only))
+    wanted = BATCHES_PER_WORKER * _workers(client)
+    by_plans = max(1, min(len(plans), round(math.sqrt(wanted * len(plans) / max(1, len(priced))))))
+    by_scenarios = max(1, min(len(priced), math.ceil(wanted / by_plans)))
+    group = {key: i % by_scenarios for i, key in enumerate(priced)}
+    subgroup = {key: i % by_plans for i, key in enumerate(plans)}
+    batches: dict[tuple[int, int], list[int]] = {}
     members: list[list[int]] = []
     calls: list[tuple[Task, Any, Any, int]] = []
     for i, (scenario, fixed) in enumerate(jobs):
         if scenario.key in group:
-            batches.setdefault(group[scenario.key], []).append(i)
+            batch = (group[scenario.key], subgroup[fixed.key()])
+            batches.setdefault(batch, []).append(i)
         else:
             members.append([i])
             calls.append((solve_scenario, scenario, fixed, 1))
