@@ -2,8 +2,16 @@
 installation and, side by side, for others (an earlier version, say).
 
     python benchmarks/sweep_regret.py [--generated N | PLAN.xlsx] [--sweep SWEEP]
-        [--versus PYTHON ...] [--repeat R]
+        [--versus PYTHON ...] [--repeat R] [--workers 1,2]
+        [--regret-only RUNS.pickle [--sample K]] [--save RUNS.pickle]
         default: --generated 300 --sweep power_price_multiplier=0.5,1,1.5,2 --repeat 1
+
+The hybrid example's 50-scenario sweep (issue 9's goal):
+
+    python benchmarks/sweep_regret.py data/examples/hybrid-enterprise.xlsx \
+        --sweep power_price_multiplier=0.5:2.95:0.05 --workers 2 --save runs.pickle
+    python benchmarks/sweep_regret.py data/examples/hybrid-enterprise.xlsx \
+        --regret-only runs.pickle --versus /path/to/main/venv/bin/python
 
 Each measurement is a fresh process of the installation's Python running
 ``run_scenarios`` (scenarios, then each plan operated under every other scenario;
@@ -16,12 +24,21 @@ interleaved. The regret table is compared between installations: each plan's
 cost under each scenario and its tolerance, the largest difference.
 ``--generated N`` uses benchmarks/model_size.py's plan of N workloads (300: about
 115,000 columns, mostly continuous).
+
+``--save`` keeps the scenarios' answers of the first measurement (this installation);
+``--regret-only`` times the regret stage alone from such a file (the scenarios of a
+mixed-integer sweep take minutes and are the same in every installation): the same
+regret runs, each plan under every other scenario, every ``--sample``-th of them.
+Each reports the regret runs' simplex iterations summed (the solver's work, the same
+on every run) and CPU seconds per regret run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import pickle
 import resource
 import subprocess
 import sys
@@ -29,7 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SECONDS = ("wall_s", "cpu_s", "regret_wall_s", "regret_cpu_s")
+SECONDS = ("wall_s", "cpu_s", "scenario_wall_s", "regret_wall_s", "regret_cpu_s")
 
 
 def _cpu() -> float:
@@ -37,8 +54,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(path: Path, sweep: str, workers: int) -> dict[str, object]:
-    """One sweep in this process on a cluster of ``workers`` workers."""
+def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object]:
+    """One sweep in this process on a cluster of ``workers`` workers (its scenarios'
+    answers pickled to ``save`` unless it is empty)."""
     from distributed import Client, LocalCluster
 
     from optimizer import read_plan
@@ -79,9 +97,13 @@ def measure(path: Path, sweep: str, workers: int) -> dict[str, object]:
         end = (time.perf_counter(), total())
     regret_start = marks.get("regret", end)
     regret = result.tables["regret"]
+    if save:
+        with open(save, "wb") as f:
+            pickle.dump([dataclasses.replace(r, tables={}) for r in result.runs], f)
     return {
         "wall_s": end[0] - start[0],
         "cpu_s": end[1] - start[1],
+        "scenario_wall_s": regret_start[0] - marks.get("scenarios", start)[0],
         "regret_wall_s": end[0] - regret_start[0],
         "regret_cpu_s": end[1] - regret_start[1],
         "scenarios": len(scenarios),
@@ -93,57 +115,132 @@ def measure(path: Path, sweep: str, workers: int) -> dict[str, object]:
     }
 
 
-def _differences(a: list[list[object]], b: list[list[object]]) -> str:
-    """How the regret tables of two installations differ."""
+def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[str, object]:
+    """The regret stage alone, from the scenarios' answers in ``saved``: every ``sample``-th
+    regret run of the sweep, on a cluster of ``workers`` workers."""
+    from distributed import Client, LocalCluster
+
+    import optimizer.whatif as whatif
+    from optimizer import read_plan
+    from optimizer.solve import SolverOptions
+
+    plan = read_plan(path)
+    options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=900)
+    with open(saved, "rb") as f:
+        runs = pickle.load(f)
+    solved = list({r.scenario.key: r for r in runs}.values())
+    jobs = {}
+    for a in solved:  # as run_scenarios makes them
+        for b in solved:
+            if a.plan is not None and a is not b:
+                jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan, a.scenario))
+    chosen = list(jobs.values())[::sample]
+    work = [(scenario, fixed) for scenario, fixed, _ in chosen]
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            dashboard_address=":0",
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+
+        def total() -> float:
+            return _cpu() + sum(client.run(_cpu).values())
+
+        start = (time.perf_counter(), total())
+        if hasattr(whatif, "run_regret"):  # batched (this release on)
+            cross = whatif.run_regret(client, plan, work, options)
+        else:
+            cross = whatif.run_tasks(client, plan, work, options)
+        end = (time.perf_counter(), total())
+    return {
+        "regret_wall_s": end[0] - start[0],
+        "regret_cpu_s": end[1] - start[1],
+        "regret_solves": len(work),
+        "cpu_per_run_s": (end[1] - start[1]) / max(1, len(work)),
+        "iterations": sum(r.solved.iterations for r in cross if r.solved is not None),
+        "failed": sum(r.solved is None for r in cross),
+        "regret": [
+            [owner.name, scenario.name, r.status, r.objective, r.solved and r.solved.best_bound]
+            for (scenario, _, owner), r in zip(chosen, cross, strict=True)
+        ],
+    }
+
+
+def _differences(a: list[list[object]], b: list[list[object]], second: str) -> str:
+    """How the regret tables of two installations differ: the cost, and ``second`` (the
+    tolerance, or the best bound)."""
     first = {(r[0], r[1]): r[2:] for r in a}
-    second = {(r[0], r[1]): r[2:] for r in b}
-    if first.keys() != second.keys():
+    other = {(r[0], r[1]): r[2:] for r in b}
+    if first.keys() != other.keys():
         return "different rows"
-    cost = max((abs(first[k][1] - second[k][1]) for k in first), default=0.0)
-    tolerance = max((abs(first[k][2] - second[k][2]) for k in first), default=0.0)
-    if all(first[k] == second[k] for k in first):
+    if all(first[k] == other[k] for k in first):
         return "identical"
-    return f"cost up to {cost:.3g} USD apart, tolerance up to {tolerance:.3g} USD"
+
+    def apart(i: int) -> float:
+        pairs = [(first[k][i], other[k][i]) for k in first]
+        return max((abs(x - y) for x, y in pairs if x is not None and y is not None), default=0)
+
+    return f"cost up to {apart(1):.3g} USD apart, {second} up to {apart(2):.3g} USD"
 
 
-def main(path: Path, sweep: str, pythons: list[str], repeat: int) -> None:
+def main(
+    path: Path,
+    sweep: str,
+    pythons: list[str],
+    repeat: int,
+    workers: list[int],
+    saved: tuple[str, str, int],
+) -> None:
+    """``saved``: (file to save the scenarios to, file to time the regret stage from,
+    sample); empty names for neither."""
+    save, regret_only, sample = saved
+    seconds = ("regret_wall_s", "regret_cpu_s", "cpu_per_run_s") if regret_only else SECONDS
     runs: dict[tuple[str, int], list[dict[str, object]]] = {}
     for _ in range(repeat):
-        for workers in (1, 2):
+        for n in workers:
             for python in pythons:
+                if regret_only:
+                    command = ["--regret", str(path), regret_only, str(n), str(sample)]
+                else:
+                    command = ["--measure", str(path), sweep, str(n), save]
+                    save = ""  # the first measurement's answers only
                 done = subprocess.run(
-                    [python, __file__, "--measure", str(path), sweep, str(workers)],
-                    check=True,
-                    capture_output=True,
-                    text=True,
+                    [python, __file__, *command], check=True, capture_output=True, text=True
                 )
                 row = json.loads(done.stdout.strip().splitlines()[-1])
-                runs.setdefault((python, workers), []).append(row)
-                print(json.dumps({"python": python, "workers": workers} | row)[:300], flush=True)
+                runs.setdefault((python, n), []).append(row)
+                print(json.dumps({"python": python, "workers": n} | row)[:300], flush=True)
     print()
-    print(
-        "| installation | workers | scenarios | regret solves | wall s | CPU s | "
-        "regret stage wall s | regret stage CPU s | regret table |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    reference = runs[(pythons[0], 1)][0]["regret"]
-    for (python, workers), rows in runs.items():
-        least = {k: min(float(r[k]) for r in rows) for k in SECONDS}
+    counts = ("regret_solves", "iterations") if regret_only else ("scenarios", "regret_solves")
+    print(f"| installation | workers | {' | '.join(counts + seconds)} | regret table |")
+    print("|---|---|" + "---|" * (len(counts) + len(seconds)) + "---|")
+    reference = runs[(pythons[0], workers[0])][0]["regret"]
+    second = "bound" if regret_only else "tolerance"
+    for (python, n), rows in runs.items():
+        least = {k: min(float(r[k]) for r in rows) for k in seconds}
         r = rows[0]
         print(
-            f"| {python} | {workers} | {r['scenarios']} | {r['regret_solves']} | "
-            + " | ".join(f"{least[k]:.1f}" for k in SECONDS)
-            + f" | {_differences(reference, r['regret'])} |"
+            f"| {python} | {n} | "
+            + " | ".join(str(r[k]) for k in counts)
+            + " | "
+            + " | ".join(f"{least[k]:.3g}" for k in seconds)
+            + f" | {_differences(reference, r['regret'], second)} |"
         )
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--measure"]:
-        print(json.dumps(measure(Path(args[1]), args[2], int(args[3]))))
+        print(json.dumps(measure(Path(args[1]), args[2], int(args[3]), args[4])))
         sys.exit()
-    generated, plan_path, sweep, pythons, repeat = 300, None, "", [sys.executable], 1
-    sweep = "power_price_multiplier=0.5,1,1.5,2"
+    if args[:1] == ["--regret"]:
+        print(json.dumps(measure_regret(Path(args[1]), args[2], int(args[3]), int(args[4]))))
+        sys.exit()
+    generated, plan_path, pythons, repeat, workers = 300, None, [sys.executable], 1, [1, 2]
+    sweep, save, regret_only, sample = "power_price_multiplier=0.5,1,1.5,2", "", "", 1
     while args:
         flag = args.pop(0)
         if flag == "--generated":
@@ -154,6 +251,14 @@ if __name__ == "__main__":
             pythons.append(args.pop(0))
         elif flag == "--repeat":
             repeat = int(args.pop(0))
+        elif flag == "--workers":
+            workers = [int(n) for n in args.pop(0).split(",")]
+        elif flag == "--save":
+            save = str(Path(args.pop(0)).resolve())
+        elif flag == "--regret-only":
+            regret_only = str(Path(args.pop(0)).resolve())
+        elif flag == "--sample":
+            sample = int(args.pop(0))
         else:
             plan_path = Path(flag)
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,4 +267,4 @@ if __name__ == "__main__":
 
             plan_path = Path(tmp) / "plan.xlsx"
             generate(plan_path, generated)
-        main(plan_path, sweep, pythons, repeat)
+        main(plan_path, sweep, pythons, repeat, workers, (save, regret_only, sample))

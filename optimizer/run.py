@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -17,7 +20,7 @@ from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.constraints.carbon import add_carbon_budget
-from optimizer.models.objective import reprice
+from optimizer.models.objective import discounted, reprice
 from optimizer.models.stages import FirstStage, targets
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
@@ -29,6 +32,8 @@ from optimizer.solve import (
     compile_model,
     fixed_lp_duals,
     load_values,
+    new_highs,
+    objective_scale,
     run_highs,
     solve,
     with_costs,
@@ -234,6 +239,121 @@ def operate_prices(
         return None
 
 
+def operate_batch(
+    plan: Plan, pairs: Sequence[tuple[FirstStage, Scenario]], options: SolverOptions
+) -> list[Solved | None]:
+    """The cost of operating each first-stage plan of ``pairs`` under its scenario (regret
+    runs; every scenario changes only prices) on the model kept for ``plan``, as LPs:
+    the same answers as ``operate_prices``, within the certificate's tolerance.
+
+    With the first stage fixed by its columns' bounds, the edge devices are the only
+    integers left; the run solves the LP with integrality dropped, and an answer
+    whose edge devices are not whole fails its certificate (an LP optimum that is
+    whole is the mixed-integer optimum, its bound the LP's). Each scenario is priced
+    once for the whole batch; each run is a new HiGHS instance given the plan's LP with
+    the scenario's costs and started from the plan's basis: the optimal basis of the
+    plan's LP at the workbook's own prices, solved from nothing. A run's answer thus
+    depends on its plan and scenario alone, never on the batch, its order or what the
+    process solved before (a kept instance given a basis is not: HiGHS carries state
+    between solves that ``clearSolver`` does not reset). Every answer is certified;
+    None for a run whose answer failed or that cannot be run so: the caller runs it
+    as ``operate_prices`` does.
+    """
+    kept = _kept(plan, options)
+    if kept is None:
+        return [None] * len(pairs)
+    lp = kept.compiled.highs.getLp()  # the workbook's costs until the first scenario's
+    lp.integrality_ = []
+    bounds = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    starts: dict[tuple[object, ...], _Start | Solved | None] = {}
+    by_scenario: dict[tuple[object, ...], list[int]] = {}
+    for i, (fixed, scenario) in enumerate(pairs):
+        if fixed.key() not in starts:
+            starts[fixed.key()] = _start(kept, lp, bounds, fixed, options)
+        by_scenario.setdefault(scenario.key, []).append(i)
+    out: list[Solved | None] = [None] * len(pairs)
+    for indices in by_scenario.values():
+        scenario = pairs[indices[0]][1]
+        reprice(kept.model, build_data(apply(plan, scenario)), scenario.prices_only)
+        cost, offset = discounted(kept.model)
+        scale = objective_scale(cost)
+        lp.col_cost_, lp.offset_ = cost * scale, offset * scale
+        for i in indices:
+            start = starts[pairs[i][0].key()]
+            if isinstance(start, _Start):
+                out[i] = _operate(plan, kept, lp, start, scale, scenario.name, options)
+            else:
+                out[i] = start
+    return out
+
+
+@dataclass
+class _Start:
+    """A first-stage plan in a batch of regret runs: its columns' bounds (the first stage
+    fixed) and the basis every run of it starts from."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    basis: highspy.HighsBasis
+
+
+def _start(
+    kept: _Reusable,
+    lp: highspy.HighsLp,
+    bounds: tuple[np.ndarray, np.ndarray],
+    fixed: FirstStage,
+    options: SolverOptions,
+) -> _Start | Solved | None:
+    """``fixed`` in ``lp`` (the kept model's, its integrality dropped, at the workbook's
+    costs): the bounds fixing its first stage, and the optimal basis of that LP solved
+    from nothing. A precheck failure when the plan cannot be carried out in this model;
+    None when it is no LP of this kind (a decision in no column) or has no optimum."""
+    found = targets(kept.model, fixed)
+    if found is None:
+        return _precheck_failure(Termination.PURCHASES_DO_NOT_FIT)
+    columns, values, missing = fixed_columns(kept.compiled, found)
+    if missing:
+        return None
+    lower, upper = bounds[0].copy(), bounds[1].copy()
+    lower[columns] = upper[columns] = values
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    h = new_highs(options)
+    h.passModel(lp)
+    h.solve()  # as run_highs does (run() after other solves in the process: "Not Set")
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return _Start(lower, upper, h.getBasis())
+
+
+def _operate(
+    plan: Plan,
+    kept: _Reusable,
+    lp: highspy.HighsLp,
+    start: _Start,
+    scale: float,
+    scenario: str,
+    options: SolverOptions,
+) -> Solved | None:
+    """One regret run of a batch: ``lp`` (a scenario's costs) with ``start``'s first stage,
+    in a new HiGHS instance from ``start``'s basis; certified, None when it fails."""
+    lp.col_lower_, lp.col_upper_ = start.lower, start.upper
+    h = new_highs(options)
+    h.passModel(lp)
+    h.setBasis(start.basis)
+    relaxed = np.zeros_like(kept.compiled.integer)
+    compiled = dataclasses.replace(kept.compiled, highs=h, integer=relaxed, objective_scale=scale)
+    solved, raw, _ = run_highs(h, compiled, 0.0, time.perf_counter())
+    if solved.status != Status.OPTIMAL or raw is None or raw.size != len(relaxed):
+        return None
+    whole = dataclasses.replace(compiled, integer=kept.compiled.integer)  # checked whole
+    outcome = Outcome(solved=solved, model=kept.model)
+    values = load_values(whole, raw)
+    try:
+        return _finish(plan, outcome, whole, values, options, scenario, False).solved
+    except CertificateError:
+        return None
+
+
 def _fix_columns(compiled: Compiled, found: list[tuple[pyo.Var, int]]) -> list[tuple[pyo.Var, int]]:
     """Fix the first-stage columns of ``compiled``'s HiGHS instance, before it solves, at
     ``found``'s values (``targets``) by their bounds; the variables that are no column
@@ -242,12 +362,21 @@ def _fix_columns(compiled: Compiled, found: list[tuple[pyo.Var, int]]) -> list[t
     Both paths of a regret run fix the first stage this way, so that a fresh build and
     the kept model hand HiGHS the same LP and get the same answer, bit for bit.
     """
+    columns, bounds, missing = fixed_columns(compiled, found)
+    compiled.highs.changeColsBounds(len(columns), columns, bounds, bounds)
+    return missing
+
+
+def fixed_columns(
+    compiled: Compiled, found: list[tuple[pyo.Var, int]]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[pyo.Var, int]]]:
+    """The columns of ``found``'s first-stage variables and their values, and the
+    variables that are no column of ``compiled`` (in no row and no cost), with theirs."""
     column = {id(var): j for j, var in enumerate(compiled.columns)}
     at = [(column[id(var)], value) for var, value in found if id(var) in column]
     columns = np.array([j for j, _ in at], dtype=np.int32)
     bounds = np.array([value for _, value in at], dtype=float)
-    compiled.highs.changeColsBounds(len(columns), columns, bounds, bounds)
-    return [(var, value) for var, value in found if id(var) not in column]
+    return columns, bounds, [(var, value) for var, value in found if id(var) not in column]
 
 
 def _fix_in_model(compiled: Compiled, found: list[tuple[pyo.Var, int]]) -> None:

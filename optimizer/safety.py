@@ -13,7 +13,7 @@ import math
 import os
 
 MAX_SCENARIOS = 10_000  # scenarios in one what-if run (a sweep's product included)
-MAX_REGRET_SOLVES = 1_000  # default cap on regret solves: n scenarios need n × (n − 1)
+MAX_REGRET_SOLVES = 3_000  # default cap on regret solves: n scenarios need n × (n − 1)
 PARETO_POINTS = 5  # points of a cost–carbon frontier by default, both ends included
 MAX_PARETO_POINTS = 1_000  # points of a frontier at most
 

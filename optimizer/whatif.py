@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import os
 import time
 import traceback
@@ -41,7 +42,7 @@ from optimizer.compare import (
 )
 from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
-from optimizer.run import Outcome, operate_prices, optimize, resolve_prices
+from optimizer.run import Outcome, operate_batch, operate_prices, optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
 from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
@@ -167,7 +168,7 @@ def quiet_logs(name: str) -> Iterator[None]:
             logger.setLevel(level)
 
 
-Task = Callable[[Plan, Scenario, SolverOptions, Any], ScenarioRun]
+Task = Callable[[Plan, Any, SolverOptions, Any], Any]
 
 
 def run_tasks(
@@ -180,6 +181,83 @@ def run_tasks(
 ) -> list[ScenarioRun]:
     """Solve every (scenario, extra) job on the cluster as ``task(plan, scenario, options,
     extra)`` (by default a scenario under a fixed plan or none); results in job order."""
+    answers = _gather(client, plan, [(task, s, extra, 1) for s, extra in jobs], options, progress)
+    return [
+        ScenarioRun(scenario=scenario, solved=None, error=error) if error else answer
+        for (scenario, _), (answer, error) in zip(jobs, answers, strict=True)
+    ]
+
+
+BATCHES_PER_WORKER = 2  # regret batches: enough to keep every worker busy to the end
+
+
+def run_regret(
+    client: object,
+    plan: Plan,
+    jobs: Sequence[tuple[Scenario, FirstStage]],
+    options: SolverOptions,
+    progress: Progress | None = None,
+) -> list[ScenarioRun]:
+    """Each first-stage plan operated under its scenario (regret runs), results in job
+    order: under scenarios that change only prices in batches (run_operated), the
+    others one by one. A batch is a group of those scenarios with a group of the plans
+    to operate under them: about BATCHES_PER_WORKER a worker, the scenarios and plans
+    split so that each batch prices few scenarios and starts few plans (each batch
+    prices each of its scenarios once and solves each of its plans once to start its
+    runs). A run's answer does not depend on its batch (operate_batch)."""
+    priced = list(dict.fromkeys(s.key for s, _ in jobs if s.prices_only))
+    plans = list(dict.fromkeys(f.key() for s, f in jobs if s.prices_only))
+    wanted = BATCHES_PER_WORKER * _workers(client)
+    by_plans = max(1, min(len(plans), round(math.sqrt(wanted * len(plans) / max(1, len(priced))))))
+    by_scenarios = max(1, min(len(priced), math.ceil(wanted / by_plans)))
+    group = {key: i % by_scenarios for i, key in enumerate(priced)}
+    subgroup = {key: i % by_plans for i, key in enumerate(plans)}
+    batches: dict[tuple[int, int], list[int]] = {}
+    members: list[list[int]] = []
+    calls: list[tuple[Task, Any, Any, int]] = []
+    for i, (scenario, fixed) in enumerate(jobs):
+        if scenario.key in group:
+            batch = (group[scenario.key], subgroup[fixed.key()])
+            batches.setdefault(batch, []).append(i)
+        else:
+            members.append([i])
+            calls.append((solve_scenario, scenario, fixed, 1))
+    for indices in batches.values():
+        members.append(indices)
+        pairs = [(jobs[i][1], jobs[i][0]) for i in indices]
+        calls.append((run_operated, pairs, None, len(indices)))
+    out: list[ScenarioRun | None] = [None] * len(jobs)
+    answers = _gather(client, plan, calls, options, progress)
+    for indices, (answer, error) in zip(members, answers, strict=True):
+        runs = answer if isinstance(answer, list) else [answer]
+        for n, i in enumerate(indices):
+            failed = ScenarioRun(scenario=jobs[i][0], solved=None, error=error)
+            out[i] = failed if error else runs[n]
+    return [r for r in out if r is not None]
+
+
+def run_operated(
+    plan: Plan, pairs: list[tuple[FirstStage, Scenario]], options: SolverOptions, _: object
+) -> list[ScenarioRun]:
+    """A batch of regret runs under scenarios that change only prices, in a worker
+    (operate_batch); a run the batch could not make is run alone (solve_scenario)."""
+    answers = operate_batch(plan, pairs, options)
+    return [
+        ScenarioRun(scenario=s, solved=a) if a is not None else solve_scenario(plan, s, options, f)
+        for (f, s), a in zip(pairs, answers, strict=True)
+    ]
+
+
+def _gather(
+    client: object,
+    plan: Plan,
+    calls: Sequence[tuple[Task, Any, Any, int]],
+    options: SolverOptions,
+    progress: Progress | None = None,
+) -> list[tuple[Any, str | None]]:
+    """Run every ``(task, first, extra, solves)`` call on the cluster as ``task(plan, first,
+    options, extra)``: each one's answer or, when it failed, why; in call order.
+    ``progress`` counts solves (a call makes ``solves`` of them)."""
     from distributed import wait
 
     try:
@@ -188,15 +266,16 @@ def run_tasks(
         raise ClusterError(f"the cluster was lost while sending it the plan: {exc}") from None
     futures = [
         client.submit(  # type: ignore[attr-defined]
-            task, shared, scenario, options, extra, retries=1, pure=False
+            task, shared, first, options, extra, retries=1, pure=False
         )
-        for scenario, extra in jobs
+        for task, first, extra, _ in calls
     ]
     index = {f.key: i for i, f in enumerate(futures)}
-    out: list[ScenarioRun | None] = [None] * len(futures)
+    out: list[tuple[Any, str | None]] = [(None, None)] * len(futures)
+    total = sum(solves for *_, solves in calls)
     failed = done = 0
     if progress:
-        progress(0, min(len(futures), _workers(client)), 0)
+        progress(0, min(total, _workers(client)), 0)
     pending = set(futures)
     idle_since: float | None = None
     while pending:
@@ -210,27 +289,26 @@ def run_tasks(
         if not finished:
             idle_since = _no_worker_since(client, idle_since)
             if idle_since is not None and time.monotonic() - idle_since > NO_WORKER_S:
+                why = f"no worker was left on the cluster for {NO_WORKER_S:g} s"
                 for future in pending:
                     future.cancel()
-                    i = index[future.key]
-                    why = f"no worker was left on the cluster for {NO_WORKER_S:g} s"
-                    out[i] = ScenarioRun(scenario=jobs[i][0], solved=None, error=why)
-                failed += len(pending)
+                    out[index[future.key]] = (None, why)
+                    failed += calls[index[future.key]][3]
                 break
             continue
         idle_since = None
         for future in finished:
-            done += 1
             i = index[future.key]
+            done += calls[i][3]
             try:
-                out[i] = future.result()
+                out[i] = (future.result(), None)
             except (Exception, asyncio.CancelledError) as exc:  # a worker died twice, the
                 # solve raised, the plan's data was lost, or the scheduler went away
-                failed += 1
-                out[i] = ScenarioRun(scenario=jobs[i][0], solved=None, error=_describe(exc))
+                failed += calls[i][3]
+                out[i] = (None, _describe(exc))
             if progress:
-                progress(done, min(len(futures) - done, _workers(client)), failed)
-    return [r for r in out if r is not None]
+                progress(done, min(total - done, _workers(client)), failed)
+    return out
 
 
 def _no_worker_since(client: object, since: float | None) -> float | None:
@@ -313,7 +391,7 @@ def run_scenarios(
                 if a.plan is not None and a is not b:
                     jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan))
         cross = (
-            run_tasks(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
+            run_regret(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
             if jobs
             else []
         )

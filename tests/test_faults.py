@@ -472,14 +472,14 @@ def test_regret_solves_are_capped_and_counted_by_check(tmp_path):
     --check tells the count; above --max-regret-solves the run is refused before any solve;
     --no-regret skips them."""
     plan = solvable(tmp_path)
-    sweep = "--sweep", "demand_multiplier=1:40:1"  # 41 scenarios with the base case
+    sweep = "--sweep", "demand_multiplier=1:60:1"  # 61 scenarios with the base case
     result = run(plan, *sweep, "--check")
     assert result.exit_code == Exit.INPUT
-    assert "41 scenarios need up to 1,640 regret solves" in result.output
+    assert "61 scenarios need up to 3,660 regret solves" in result.output
     assert f"more than --max-regret-solves {MAX_REGRET_SOLVES:,}" in result.output
     result = run(plan, *sweep, "--check", "--no-regret")
     assert result.exit_code == Exit.OK, result.output
-    assert "what-if run: 41 scenarios, regret skipped, at most 41 solves" in result.output
+    assert "what-if run: 61 scenarios, regret skipped, at most 61 solves" in result.output
     result = run(plan, "--sweep", "demand_multiplier=1,2", "--check")
     assert "what-if run: 3 scenarios, at most 6 regret solves, at most 9 solves" in result.output
     result = run(plan, "--sweep", "demand_multiplier=1,2", "--max-regret-solves", 5)
