@@ -35,6 +35,7 @@ on every run) and CPU seconds per regret run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -44,7 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 SECONDS = ("wall_s", "cpu_s", "scenario_wall_s", "regret_wall_s", "regret_cpu_s")
 
@@ -54,19 +57,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object]:
-    """One sweep in this process on a cluster of ``workers`` workers (its scenarios'
-    answers pickled to ``save`` unless it is empty)."""
+@contextlib.contextmanager
+def _cluster(workers: int) -> Iterator[tuple[Any, Any, Callable[[], float]]]:
+    """A local cluster of ``workers`` single-threaded workers, its client, and the CPU
+    seconds of this process and every worker so far."""
     from distributed import Client, LocalCluster
 
-    from optimizer import read_plan
-    from optimizer.scenarios import BASE, Scenario, from_sweeps
-    from optimizer.solve import SolverOptions
-    from optimizer.whatif import run_scenarios
-
-    plan = read_plan(path)
-    scenarios = [Scenario(BASE), *from_sweeps(plan, [sweep])]
-    options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=900)
     with (
         LocalCluster(
             n_workers=workers,
@@ -76,10 +72,21 @@ def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object
         ) as cluster,
         Client(cluster) as client,
     ):
+        yield cluster, client, lambda: _cpu() + sum(client.run(_cpu).values())
 
-        def total() -> float:
-            return _cpu() + sum(client.run(_cpu).values())
 
+def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object]:
+    """One sweep in this process on a cluster of ``workers`` workers (its scenarios'
+    answers pickled to ``save`` unless it is empty)."""
+    from optimizer import read_plan
+    from optimizer.scenarios import BASE, Scenario, from_sweeps
+    from optimizer.solve import SolverOptions
+    from optimizer.whatif import run_scenarios
+
+    plan = read_plan(path)
+    scenarios = [Scenario(BASE), *from_sweeps(plan, [sweep])]
+    options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=900)
+    with _cluster(workers) as (cluster, _, total):
         marks: dict[str, tuple[float, float]] = {}
 
         def progress(stage: str, *_: int) -> None:
@@ -118,8 +125,6 @@ def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object
 def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[str, object]:
     """The regret stage alone, from the scenarios' answers in ``saved``: every ``sample``-th
     regret run of the sweep, on a cluster of ``workers`` workers."""
-    from distributed import Client, LocalCluster
-
     import optimizer.whatif as whatif
     from optimizer import read_plan
     from optimizer.solve import SolverOptions
@@ -136,19 +141,7 @@ def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[st
                 jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan, a.scenario))
     chosen = list(jobs.values())[::sample]
     work = [(scenario, fixed) for scenario, fixed, _ in chosen]
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            dashboard_address=":0",
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-
-        def total() -> float:
-            return _cpu() + sum(client.run(_cpu).values())
-
+    with _cluster(workers) as (_, client, total):
         start = (time.perf_counter(), total())
         if hasattr(whatif, "run_regret"):  # batched (this release on)
             cross = whatif.run_regret(client, plan, work, options)
