@@ -3,7 +3,6 @@ workers, saving, downloading) and its page in Debian's chromium (Playwright)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import io
@@ -11,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -325,31 +325,55 @@ def test_a_fourth_tab_retires_the_oldest(server: Server):
     assert newest["final"]["scenario"] == "api_price_multiplier=5"
 
 
-def test_the_next_spare_worker_starts_beside_the_event_loop():
+SPARE = """
+import asyncio, sys
+from optimizer import read_plan
+from optimizer.calculator.controls import Request
+from optimizer.calculator.pool import Pool
+from optimizer.solve import SolverOptions
+
+
+async def spare(pool):
+    for _ in range(1200):
+        if pool._spare is not None:
+            return pool._spare
+        await asyncio.sleep(0.1)
+    raise AssertionError("no spare worker started")
+
+
+async def tabs(pool):
+    pool.start(asyncio.get_running_loop())
+    first = pool._spare
+    assert pool.change("firsttab01", 1, Request()).worker is first
+    assert pool._spare is None and pool._starting
+    ready = await spare(pool)
+    assert not pool._starting
+    assert pool.change("secondtab1", 1, Request()).worker is ready
+    await spare(pool)  # the third tab's, started in turn
+    pool.close()
+    print("spare ok")
+
+
+if __name__ == "__main__":
+    asyncio.run(tabs(Pool(read_plan(sys.argv[1]), SolverOptions(threads=1))))
+"""
+
+
+def test_the_next_spare_worker_starts_beside_the_event_loop(tmp_path: Path):
     """A tab's first change takes the spare worker and returns at once: the next spare
     starts in a thread (starting a process waits until it has read the plan), and the
-    next tab takes it when it is ready."""
-    from optimizer.calculator.pool import Pool
-
-    async def spare(pool: Pool) -> object:
-        for _ in range(1200):
-            if pool._spare is not None:
-                return pool._spare
-            await asyncio.sleep(0.1)
-        raise AssertionError("no spare worker started")
-
-    async def tabs(pool: Pool) -> None:
-        pool.start(asyncio.get_running_loop())
-        first = pool._spare
-        assert pool.change("firsttab01", 1, Request()).worker is first
-        assert pool._spare is None and pool._starting
-        ready = await spare(pool)
-        assert not pool._starting
-        assert pool.change("secondtab1", 1, Request()).worker is ready
-        await spare(pool)  # the third tab's, started in turn
-        pool.close()
-
-    asyncio.run(tabs(Pool(read_plan(SEED), SolverOptions(threads=1))))
+    next tab takes it when it is ready. In a process of its own, as the server runs (the
+    workers' fork server must not be this one's)."""
+    script = tmp_path / "spare.py"
+    script.write_text(SPARE)
+    done = subprocess.run(
+        [sys.executable, "-P", str(script), str(SEED)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0 and "spare ok" in done.stdout, done.stderr
 
 
 def test_a_full_solve_reports_its_best_plan_so_far(tmp_path: Path):
