@@ -228,9 +228,8 @@ def reprice(m: pyo.Block, d: ModelData, prices_only: bool = False) -> None:
     costs alone (optimizer.scenarios.Override.is_price), so the emissions ledger and the
     hours each share uses, which no price reaches, are kept."""
     m.data = d
-    used = getattr(m, "used", None) if prices_only else None
-    if used is None:
-        m.used = used = used_hours(d, m.layout)
-        m.emissions = emission_ledger(d, m.layout, used)
-    m.costs = cost_ledger(d, m.layout, m.emissions, used)
+    if not prices_only:
+        m.used = used_hours(d, m.layout)
+        m.emissions = emission_ledger(d, m.layout, m.used)
+    m.costs = cost_ledger(d, m.layout, m.emissions, m.used)
     set_total_cost(m)

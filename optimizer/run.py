@@ -20,7 +20,7 @@ from optimizer.certify import CertificateError, certified
 from optimizer.diagnose import elastic, installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
 from optimizer.models.constraints.carbon import add_carbon_budget
-from optimizer.models.objective import discounted, reprice
+from optimizer.models.objective import reprice
 from optimizer.models.stages import FirstStage, targets
 from optimizer.plan import Plan
 from optimizer.scenarios import Scenario, apply
@@ -33,8 +33,8 @@ from optimizer.solve import (
     fixed_lp_duals,
     load_values,
     new_highs,
-    objective_scale,
     run_highs,
+    set_costs,
     solve,
     with_costs,
 )
@@ -179,8 +179,13 @@ def _kept(plan: Plan, options: SolverOptions) -> _Reusable | None:
 def _priced(kept: _Reusable, plan: Plan, scenario: Scenario, options: SolverOptions) -> Compiled:
     """The kept model with ``scenario``'s prices: its ledgers (arrays) from the scenario's
     data, their costs in a new HiGHS instance."""
-    reprice(kept.model, build_data(apply(plan, scenario)), scenario.prices_only)
+    _repriced(kept, plan, scenario)
     return with_costs(kept.compiled, kept.model, options)
+
+
+def _repriced(kept: _Reusable, plan: Plan, scenario: Scenario) -> None:
+    """The kept model's ledgers (arrays) from ``scenario``'s data (it changes prices only)."""
+    reprice(kept.model, build_data(apply(plan, scenario)), scenario.prices_only)
 
 
 def resolve_prices(plan: Plan, scenario: Scenario, options: SolverOptions) -> Outcome | None:
@@ -274,10 +279,8 @@ def operate_batch(
     out: list[Solved | None] = [None] * len(pairs)
     for indices in by_scenario.values():
         scenario = pairs[indices[0]][1]
-        reprice(kept.model, build_data(apply(plan, scenario)), scenario.prices_only)
-        cost, offset = discounted(kept.model)
-        scale = objective_scale(cost)
-        lp.col_cost_, lp.offset_ = cost * scale, offset * scale
+        _repriced(kept, plan, scenario)
+        scale = set_costs(lp, kept.model)
         for i in indices:
             start = starts[pairs[i][0].key()]
             if isinstance(start, _Start):

@@ -495,14 +495,19 @@ def with_costs(base: Compiled, m: pyo.Block, options: SolverOptions) -> Compiled
     depend on what this process solved before. (highspy 1.16.0 also answers
     wrongly when given a MIP start with presolve on; docs/performance.md.)
     """
-    cost, offset = discounted(m)
-    scale = objective_scale(cost)
     lp = base.highs.getLp()
-    lp.col_cost_ = cost * scale
-    lp.offset_ = offset * scale
+    scale = set_costs(lp, m)
     h = new_highs(options)
     h.passModel(lp)
     return dataclasses.replace(base, highs=h, objective_scale=scale)
+
+
+def set_costs(lp: highspy.HighsLp, m: pyo.Block) -> float:
+    """Give ``lp`` the costs of ``m``'s ledger now, scaled (objective_scale); the scale."""
+    cost, offset = discounted(m)
+    scale = objective_scale(cost)
+    lp.col_cost_, lp.offset_ = cost * scale, offset * scale
+    return scale
 
 
 def fixed_lp_duals(
