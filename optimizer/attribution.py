@@ -50,15 +50,23 @@ Place = tuple[str, str]  # environment, location
 class Shares:
     """Accelerator-hours held by each workload and offered at each shared location."""
 
-    def __init__(self, m: pyo.Block) -> None:
+    def __init__(self, m: pyo.Block, x: np.ndarray) -> None:
+        """``x``: the plan's value of each column of the model's layout."""
         d: ModelData = m.data
+        lay: Layout = m.layout
         self.used: dict[Place, dict[int, dict[str, float]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(float))
         )
         self.offered: dict[Place, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-        for (w, s, k, t), var in m.onprem.items():
-            held = d.ah_cap[(w, d.rack[k]["accelerator"], t)] * (var.value or 0.0)
-            self.used[("onprem", s)][t][w] += held
+        # each place's periods are entered in the order of all its shares, zero or not (a
+        # one-time split sums a workload's hours over them in that order); a share of 0
+        # adds nothing
+        for (w, s, k, t), value in zip(
+            lay.keys["onprem"], x[lay.span("onprem")].tolist(), strict=True
+        ):
+            by_workload = self.used[("onprem", s)][t]
+            if value:
+                by_workload[w] += d.ah_cap[(w, d.rack[k]["accelerator"], t)] * value
         standing: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
         for (s, k), n in d.installed0.items():
             for t in d.periods:
@@ -72,10 +80,11 @@ class Shares:
             per_rack = float(d.rack[k]["accelerators_per_rack"]) * d.hours * d.max_utilization  # type: ignore[arg-type]
             for t, n in by_period.items():
                 self.offered[("onprem", s)][t] += n * per_rack
-        for (w, c, t), var in m.cloud.items():
+        for (w, c, t), value in zip(lay.keys["cloud"], x[lay.span("cloud")].tolist(), strict=True):
             if d.offer[c]["pricing"] == "reserved":
-                held = d.ah_cap[(w, d.offer[c]["accelerator"], t)] * (var.value or 0.0)
-                self.used[("cloud", c)][t][w] += held
+                by_workload = self.used[("cloud", c)][t]
+                if value:
+                    by_workload[w] += d.ah_cap[(w, d.offer[c]["accelerator"], t)] * value
         for (c, b), var in m.commit.items():
             for t in d.periods:
                 if d.block_of[c][t] == b:
@@ -103,7 +112,7 @@ def _own_parts(ledger: Ledger, lay: Layout, x: np.ndarray) -> dict[int, dict[str
     (in the order the entry's terms name them)."""
     entry, column, coef = ledger.by_entry()
     owners = lay.owners()
-    mine = np.array([owners[j] is not None for j in column.tolist()], dtype=bool)
+    mine = np.fromiter((o is not None for o in owners), dtype=bool, count=len(owners))[column]
     entry, column = entry[mine].tolist(), column[mine]
     value = (coef[mine] * x[column]).tolist()
     out: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -130,7 +139,7 @@ def _split(m: pyo.Block, ledger: Ledger, least: float) -> list[tuple[tuple, str,
     value is at least ``least``, for each of its parts of at least ``least``."""
     x = m.layout.values()
     own = _own_parts(ledger, m.layout, x)
-    shares = Shares(m)
+    shares = Shares(m, x)
     out = []
     for e, (key, total) in enumerate(zip(ledger.keys, ledger.values(x).tolist(), strict=True)):
         if abs(total) < least:

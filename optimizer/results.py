@@ -123,46 +123,43 @@ def assignments(plan: Plan, m: pyo.ConcreteModel, scenario: str = "base") -> pd.
     demand in the workload's own unit, and the accelerator-hours held for it."""
     d: ModelData = m.data
     start, _ = _period_dates(plan)
+    lay = m.layout
+    x = lay.values()
     rows = []
-
-    def add(
-        w: str,
-        t: int,
-        env: str,
-        loc: str,
-        region: str,
-        share: float,
-        acc: str | None,
-        rack_type: str = "",
-    ) -> None:
-        share = clean(share)
-        if share <= 0:
-            return
-        hours = d.ah_cap[(w, acc, t)] * share if acc is not None else float("nan")
-        rows.append(
-            (
-                scenario,
-                w,
-                t,
-                start[t],
-                env,
-                loc,
-                region,
-                share,
-                d.demand[(w, t)] * share,
-                hours,
-                rack_type,
+    nan = float("nan")
+    for env in ENVIRONMENTS:
+        # the shares of at least EPS (clean() makes the others 0, and they are left out)
+        at = np.flatnonzero(x[lay.span(env)] >= EPS)
+        keys = lay.keys[env]
+        for i, share in zip(at.tolist(), x[lay.offset[env] + at].tolist(), strict=True):
+            if env == "onprem":
+                w, s, k, t = keys[i]
+                loc, region, acc, rack_type = s, d.site[s]["region"], d.rack[k]["accelerator"], k
+            else:
+                w, loc, t = keys[i]
+                rack_type = ""
+                if env == "cloud":
+                    region, acc = d.offer[loc]["region"], d.offer[loc]["accelerator"]
+                elif env == "api":
+                    region, acc = d.api_offer[loc]["region"], None
+                else:
+                    region, acc = d.workload[w]["user_region"], d.device[loc]["accelerator"]
+            hours = d.ah_cap[(w, acc, t)] * share if acc is not None else nan
+            rows.append(
+                (
+                    scenario,
+                    w,
+                    t,
+                    start[t],
+                    env,
+                    loc,
+                    region,
+                    share,
+                    d.demand[(w, t)] * share,
+                    hours,
+                    rack_type,
+                )
             )
-        )
-
-    for (w, s, k, t), var in m.onprem.items():
-        add(w, t, "onprem", s, d.site[s]["region"], var.value, d.rack[k]["accelerator"], k)
-    for (w, c, t), var in m.cloud.items():
-        add(w, t, "cloud", c, d.offer[c]["region"], var.value, d.offer[c]["accelerator"])
-    for (w, a, t), var in m.api.items():
-        add(w, t, "api", a, d.api_offer[a]["region"], var.value, None)
-    for (w, e, t), var in m.edge.items():
-        add(w, t, "edge", e, d.workload[w]["user_region"], var.value, d.device[e]["accelerator"])
     frame = pd.DataFrame(rows, columns=ASSIGNMENTS_COLUMNS[:-1])
     gained = {
         (w, t, env, loc): change

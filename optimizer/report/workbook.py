@@ -119,6 +119,30 @@ class Sheet:
         else:
             self.ws.write_number(self.row, col, value, self._number(fmt))  # type: ignore[arg-type]
 
+    def columns(
+        self, columns: Sequence[list[object]], number_formats: Sequence[str | None]
+    ) -> None:
+        """The next rows, from ``columns`` of values as ``_excel_value`` gives them: each
+        cell as ``append`` writes it, numbers and text without its per-value checks."""
+        ws, row = self.ws, self.row
+        numbers = [self._number(fmt) for fmt in number_formats]
+        starts = (*FORMULA_STARTS, ERROR_START)
+        for values in zip(*columns, strict=True):
+            for col, value in enumerate(values):
+                kind = type(value)
+                if kind is float or kind is int:
+                    ws.write_number(row, col, value, numbers[col])  # type: ignore[arg-type]
+                elif kind is str:
+                    if value:
+                        quoted = value.startswith(starts)  # type: ignore[union-attr]
+                        fmt = self.formats.get(quote_prefix=True) if quoted else None
+                        ws.write_string(row, col, value, fmt)  # type: ignore[arg-type]
+                elif value is not None:
+                    self.row = row
+                    self.write(col, value, number_formats[col], None)
+            row += 1
+        self.row = row
+
     def _number(self, fmt: str | None) -> Format | None:
         return self.formats.get(num_format=fmt) if fmt is not None else None
 
@@ -222,6 +246,30 @@ def _excel_value(value: object, is_date: bool) -> object:
     return text(value)[:EXCEL_MAX_TEXT]
 
 
+def _cells(series: pd.Series, is_date: bool) -> list[object]:
+    """A column's values as the workbook holds them: ``_excel_value`` of each, taken whole
+    where the column's type says what that gives (integers, finite floats, clean text)."""
+    values = series.tolist()
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind in ("i", "u", "b"):
+        return values  # Python ints and bools, as _excel_value makes them
+    if kind == "f":
+        for i in np.flatnonzero(~np.isfinite(series.to_numpy())).tolist():
+            values[i] = _excel_value(values[i], is_date)  # NaN and infinity
+        return values
+    if not is_date and _clean_text(values):
+        return values
+    return [_excel_value(v, is_date) for v in values]
+
+
+def _clean_text(values: list[object]) -> bool:
+    """Every value is text that ``text`` leaves as it is and that Excel holds whole."""
+    if not all(type(v) is str for v in values):
+        return False
+    joined = "".join(values)  # type: ignore[arg-type]
+    return text(joined) == joined and max(map(len, values), default=0) <= EXCEL_MAX_TEXT  # type: ignore[arg-type]
+
+
 def _width(name: str, series: pd.Series, fmt: str | None) -> float:
     body = 0
     sample = series.iloc[:2000]
@@ -232,7 +280,9 @@ def _width(name: str, series: pd.Series, fmt: str | None) -> float:
         biggest = numbers[np.isfinite(numbers)].max() if numbers.notna().any() else 0.0
         body = len(f"{biggest:,.0f}") + (4 if fmt and ("." in fmt or "%" in fmt) else 1)
     elif len(sample):
-        body = int(sample.map(lambda v: len(str(v)) if not isna(v) else 0).max())
+        body = max(
+            len(v) if type(v) is str else 0 if isna(v) else len(str(v)) for v in sample.tolist()
+        )
     return float(min(max(len(name) + 3, body + 2, 8), 60))
 
 
@@ -252,12 +302,9 @@ def _table_sheet(sheet: Sheet, table: str, frame: pd.DataFrame) -> None:
     if names:
         sheet.ws.autofilter(0, 0, len(frame), len(names) - 1)
     sheet.append([text(n) for n in names], style=HEADER)
-    is_date = [n in DATE_COLUMNS for n in names]
-    for values in frame.itertuples(index=False, name=None):
-        sheet.append(
-            [_excel_value(v, date_column) for v, date_column in zip(values, is_date, strict=True)],
-            formats,
-        )
+    sheet.columns(
+        [_cells(frame.iloc[:, i], n in DATE_COLUMNS) for i, n in enumerate(names)], formats
+    )
 
 
 def _described(table: str) -> dict[str, tuple[str, str]]:
