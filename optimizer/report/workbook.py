@@ -1,7 +1,8 @@
 """results.xlsx: every table as a sheet, the charts, the columns' meanings and run.json.
 
 Written with xlsxwriter, row by row (``constant_memory``): two to three times faster
-than openpyxl at 100,000 rows (benchmarks/xlsx_writers.py). Values only: a text that a
+than openpyxl at 100,000 rows (benchmarks/xlsx_writers.py); a table's rows go in as the
+XML xlsxwriter would write for them (sheet_rows.py). Values only: a text that a
 spreadsheet would read as a formula or an error value (``=1+2``, ``#N/A``) is written
 as a string with Excel's quote prefix, never evaluated; NaN and infinity, which Excel
 lacks, become a blank and the text ``inf``. Numbers carry formats by unit; native charts
@@ -26,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from optimizer.columns import OUTPUT_COLUMNS, SUMMARY_EXTRAS
 
+from . import sheet_rows
 from .values import as_date, isna, plain_words, text
 from .view import ROBUST, View
 from .workbook_charts import CHART_DATA, ChartPlan, plan_charts
@@ -122,12 +124,21 @@ class Sheet:
     def columns(
         self, columns: Sequence[list[object]], number_formats: Sequence[str | None]
     ) -> None:
-        """The next rows, from ``columns`` of values as ``_excel_value`` gives them: each
-        cell as ``append`` writes it, numbers and text without its per-value checks."""
-        ws, row = self.ws, self.row
+        """The next rows, from ``columns`` of values as ``_excel_value`` gives them, each
+        cell as ``append`` writes it: most rows as xlsxwriter's own XML (sheet_rows.py),
+        the rest through its API without ``append``'s per-value checks."""
         numbers = [self._number(fmt) for fmt in number_formats]
         starts = (*FORMULA_STARTS, ERROR_START)
-        for values in zip(*columns, strict=True):
+        done = sheet_rows.write(
+            self.ws,
+            self.row,
+            columns,
+            numbers,
+            lambda: self.formats.get(quote_prefix=True),
+            starts,
+        )
+        ws, row = self.ws, self.row + done
+        for values in zip(*(c[done:] for c in columns), strict=True):
             for col, value in enumerate(values):
                 kind = type(value)
                 if kind is float or kind is int:
