@@ -4,6 +4,8 @@ Shown by the terminal and report.html (docs/outputs.md, "report.html")."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pandas as pd
 
 LARGE_CREDIT = 0.2  # a residual-value credit at least this share of the rack capex is noted
@@ -58,16 +60,13 @@ def move_lines(assignments: pd.DataFrame, labels: dict[int, str], limit: int = 1
     level = assignments.groupby(["workload", "period", "environment", "location"], sort=False)[
         "share"
     ].sum()
+    at: dict[tuple[object, object], dict[tuple[object, object], float]] = defaultdict(dict)
+    for (w, t, env, loc), share in level.items():
+        at[(w, t)][(env, loc)] = share
     lines = []
     moved = assignments[assignments["moves"] > 1e-9]
     for (w, t), rows in moved.groupby(["workload", "period"], sort=False):
-        before = level.get(w, pd.Series(dtype=float))
-        before = (
-            before.xs(t - 1, level="period")
-            if (t - 1) in before.index.get_level_values(0)
-            else before.iloc[:0]
-        )
-        now = level[w].xs(t, level="period")
+        before, now = at.get((w, t - 1), {}), at[(w, t)]  # type: ignore[operator]
         left = [
             f"{env} {loc}"
             for (env, loc), share in before.items()

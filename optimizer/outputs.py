@@ -170,10 +170,10 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in out.columns:
         if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
-            out[name] = [
-                "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-                for v in out[name]
-            ]
+            values = out[name].tolist()
+            risky = [isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values]
+            if any(risky):
+                out[name] = ["'" + v if r else v for v, r in zip(values, risky, strict=True)]
     return out
 
 

@@ -201,10 +201,16 @@ class View:
                 used.add(site)
         return [s for s in order if s in used], [s for s in order if s not in used]
 
+    @functools.cached_property
+    def _site_rows(self) -> dict[str, pd.DataFrame]:
+        """The focus scenario's sites.csv rows by site (as text), each in table order."""
+        sites = self.rows("sites", self.focus)
+        return {str(s): rows for s, rows in sites.groupby(sites["site"].astype(str), sort=False)}
+
     def site_series(self, site: str, column: str) -> list[float | None]:
         """One column of sites.csv for one site of the focus scenario, period by period."""
         sites = self.rows("sites", self.focus)
-        mine = sites[sites["site"].astype(str) == site]
+        mine = self._site_rows.get(site, sites.iloc[:0])
         if column not in mine.columns:
             return [None] * len(self.periods)
         values = dict(
