@@ -1,6 +1,7 @@
-"""openpyxl against xlsxwriter for results.xlsx's biggest sheet.
+"""openpyxl against xlsxwriter for results.xlsx's biggest sheet, and results.xlsx's own
+writer.
 
-    python benchmarks/xlsx_writers.py [--rows 100000] [--repeat 3]
+    python benchmarks/xlsx_writers.py [--rows 100000] [--repeat 3] [--writer NAME ...]
 
 Writes one costs.csv-like table (11 columns: text, whole numbers, dates, money) as a
 sheet the way results.xlsx holds its tables — bold filled frozen header, autofilter,
@@ -8,7 +9,8 @@ column widths, a number format per column, dates as dates, formula-like text kep
 quoted text — once with openpyxl's write-only mode and once with xlsxwriter
 (constant_memory), and prints the best of ``--repeat`` runs and the file sizes. It
 chose xlsxwriter for results.xlsx (optimizer/report/workbook.py); openpyxl still writes
-the template and reads workbooks in the tests.
+the template and reads workbooks in the tests. *optimizer* is that writer itself, the
+table as its costs sheet (with its columns and run sheets).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+
+from optimizer.report.view import View
+from optimizer.report.workbook import write_workbook
 
 FORMATS = {
     "period_start": "yyyy-mm-dd",
@@ -111,6 +116,13 @@ def with_xlsxwriter(frame: pd.DataFrame, path: Path) -> None:
     wb.close()
 
 
+def with_optimizer(frame: pd.DataFrame, path: Path) -> None:
+    """results.xlsx's own writer (optimizer/report/workbook.py) with the table as its
+    costs sheet: the table's rows as XML (sheet_rows.py), widths from the values, and its
+    charts, columns and run sheets (no plan, so no charts)."""
+    write_workbook(path, View.of({"costs": frame}, {}))
+
+
 def best(write: Callable[[pd.DataFrame, Path], None], frame: pd.DataFrame, path: Path, n: int):
     times = []
     for _ in range(n):
@@ -120,18 +132,24 @@ def best(write: Callable[[pd.DataFrame, Path], None], frame: pd.DataFrame, path:
     return min(times), path.stat().st_size
 
 
+WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+    "openpyxl": with_openpyxl,
+    "xlsxwriter": with_xlsxwriter,
+    "optimizer": with_optimizer,
+}
+
+
 @click.command()
 @click.option("--rows", default=100_000, show_default=True)
 @click.option("--repeat", default=3, show_default=True)
-def main(rows: int, repeat: int) -> None:
-    """Time both writers on one table of ROWS rows."""
+@click.option("--writer", "only", multiple=True, type=click.Choice(list(WRITERS)))
+def main(rows: int, repeat: int, only: tuple[str, ...]) -> None:
+    """Time the writers (all, or each --writer given) on one table of ROWS rows."""
     frame = costs(rows)
-    writers: list[tuple[str, Callable[[pd.DataFrame, Path], None]]] = [
-        ("openpyxl", with_openpyxl),
-        ("xlsxwriter", with_xlsxwriter),
-    ]
     with tempfile.TemporaryDirectory() as tmp:
-        for name, write in writers:
+        for name, write in WRITERS.items():
+            if only and name not in only:
+                continue
             seconds, size = best(write, frame, Path(tmp) / f"{name}.xlsx", repeat)
             click.echo(f"{name:10} {rows:,} rows: {seconds:6.2f} s, {size / 2**20:5.2f} MiB")
 
