@@ -11,7 +11,7 @@ sheet's extent and the order in which formats are numbered stay xlsxwriter's own
 This reads xlsxwriter's internals: the worksheet's row file (``fh``), ``previous_row``,
 ``_write_single_row``, ``_check_dimensions``, ``_convert_date_time``, and a format's
 ``_get_xf_index``. pyproject.toml bounds the xlsxwriter versions, and
-tests/test_reports.py writes every kind of value both ways and compares the bytes.
+tests/test_xlsx_rows.py writes every kind of value both ways and compares the bytes.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from collections.abc import Callable, Sequence
 from xlsxwriter.format import Format
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
-
-Cell = Callable[[object], str]  # a value -> its <c> element after the cell reference
 
 
 def write(
