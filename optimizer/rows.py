@@ -26,6 +26,8 @@ from pyomo.core.base.enums import SortComponents
 from pyomo.repn.linear import LinearRepnVisitor
 from pyomo.repn.util import VarRecorder
 
+from optimizer.models.constraints._util import ArrayObjective, ArrayRows
+
 LE, EQ, GE = 1, 0, -1  # a row's sense: "<=", "==", ">=" (a ranged row is one of each)
 
 
@@ -163,9 +165,42 @@ def _parse(con: pyo.Constraint, visitor: LinearRepnVisitor) -> _Parsed:
 
 
 def array_others(m: pyo.Block) -> Iterator[pyo.Var]:
-    """The variables of the array families' columns that no layout holds."""
+    """The variables of the array families' (and an array objective's) columns that no
+    layout holds."""
     for con in constraints(m):
         yield from getattr(getattr(con, "arrays", None), "others", ())
+    for objective in m.component_data_objects(pyo.Objective, active=True):
+        yield from getattr(getattr(objective, "arrays", None), "others", ())
+
+
+def model_columns(
+    arrays: ArrayRows | ArrayObjective, start: int, position: dict[int, int]
+) -> np.ndarray:
+    """The model's column of each entry of ``arrays``: its block's first column
+    (``start``) plus its layout position, or an ``others`` variable's by ``position``
+    (``id`` of a variable -> column)."""
+    column = arrays.column + start
+    if arrays.others:
+        other = np.array([position[id(v)] for v in arrays.others], dtype=np.int64)
+        held_apart = arrays.column < 0
+        column[held_apart] = other[-1 - arrays.column[held_apart]]
+    return column
+
+
+def array_costs(
+    arrays: ArrayObjective, column: np.ndarray, n: int, fixed: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """An array objective's cost per column (of ``n``; ``column``: model_columns) and its
+    constant, as Pyomo's standard repn reads the objective: a fixed column's (``fixed``,
+    at ``value``) coefficient times its value added to the constant in the entries'
+    order, its cost 0."""
+    held = fixed[column]
+    offset = arrays.constant
+    for x in (arrays.coef[held] * value[column[held]]).tolist():
+        offset += x
+    cost = np.zeros(n)
+    cost[column[~held]] = arrays.coef[~held]
+    return cost, 0.0 + offset
 
 
 def parse_pyomo_rows(m: pyo.Block) -> dict[int, _Parsed]:
@@ -196,16 +231,16 @@ def stack(
         arrays = getattr(con, "arrays", None)
         if arrays is not None:
             k = len(arrays)
-            column = arrays.column + starts[id(con.parent_block())]
-            if arrays.others:
-                other = np.array([position[id(v)] for v in arrays.others], dtype=np.int64)
-                held_apart = arrays.column < 0
-                column[held_apart] = other[-1 - arrays.column[held_apart]]
+            column = model_columns(arrays, starts[id(con.parent_block())], position)
             row, coef = arrays.row + n, arrays.coef
             lower, upper = arrays.lower, arrays.upper
             held = fixed[column]
-            if held.any():
+            if held.any() or arrays.constant is not None:
+                # as Pyomo's walker: the fixed columns' values added up in order, then the
+                # row's constant, the sum moved to the bounds
                 shift = np.bincount(arrays.row[held], coef[held] * value[column[held]], k)
+                if arrays.constant is not None:
+                    shift = shift + arrays.constant
                 lower, upper = lower - shift, upper - shift
                 row, column, coef = row[~held], column[~held], coef[~held]
             parts.append((row, column, coef, lower, upper))

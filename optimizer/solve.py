@@ -33,7 +33,14 @@ from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
-from optimizer.rows import Rows, array_others, parse_pyomo_rows, stack
+from optimizer.rows import (
+    Rows,
+    array_costs,
+    array_others,
+    model_columns,
+    parse_pyomo_rows,
+    stack,
+)
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -122,9 +129,10 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     )
     lower, upper, integer, fixed = _column_facts(layout)
     starts = {id(block): start for block, start in layout.starts}
-    stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
+    value = np.where(fixed, lower, 0.0)
+    stacked = stack(m, parsed, starts, position, fixed, value)
     k = len(stacked.rows)
-    cost, offset = objective_vector(m, layout)
+    cost, offset = objective_vector(m, layout, position, fixed, value)
     scale = objective_scale(cost)
     a = sp.csc_matrix((stacked.coef, (stacked.row, stacked.column)), shape=(k, n))
     a.sum_duplicates()
@@ -426,14 +434,27 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
-def objective_vector(m: pyo.Block, order: Columns) -> tuple[np.ndarray, float]:
+def objective_vector(
+    m: pyo.Block,
+    order: Columns,
+    position: dict[int, int],
+    fixed: np.ndarray,
+    value: np.ndarray,
+) -> tuple[np.ndarray, float]:
     """The active objective's cost per column of ``order`` and its constant: from the cost
     ledgers' arrays when it is the cost (a model's total_cost, the robust model's
-    expected cost), else from its Pyomo expression."""
+    expected cost), from its arrays when it has them (stable placement's, as
+    rows.array_costs reads them: ``position`` of the variables no layout holds, the
+    ``fixed`` columns at ``value``), else from its Pyomo expression."""
     blocks = ledger_objective(m)
-    if blocks is None:
-        return objective_costs(_active_objective(m), order.variables)
     start = {id(b): s for b, s in order.starts}
+    if blocks is None:
+        objective = _active_objective(m)
+        arrays = getattr(objective, "arrays", None)
+        if arrays is None:
+            return objective_costs(objective, order.variables)
+        column = model_columns(arrays, start[id(objective.parent_block())], position)
+        return array_costs(arrays, column, len(order.variables), fixed, value)
     cost, offset = np.zeros(len(order.variables)), 0.0
     for block, weight in blocks:
         own, constant = discounted(block, weight)
