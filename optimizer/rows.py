@@ -164,26 +164,17 @@ def _parse(con: pyo.Constraint, visitor: LinearRepnVisitor) -> _Parsed:
     return out
 
 
-def array_others(m: pyo.Block) -> Iterator[pyo.Var]:
-    """The variables of the array families' (and an array objective's) columns that no
-    layout holds."""
-    for con in constraints(m):
-        yield from getattr(getattr(con, "arrays", None), "others", ())
-    for objective in m.component_data_objects(pyo.Objective, active=True):
-        yield from getattr(getattr(objective, "arrays", None), "others", ())
-
-
 def model_columns(
-    arrays: ArrayRows | ArrayObjective, start: int, position: dict[int, int]
+    arrays: ArrayRows | ArrayObjective, block: pyo.Block, starts: dict[int, int]
 ) -> np.ndarray:
-    """The model's column of each entry of ``arrays``: its block's first column
-    (``start``) plus its layout position, or an ``others`` variable's by ``position``
-    (``id`` of a variable -> column)."""
-    column = arrays.column + start
-    if arrays.others:
-        other = np.array([position[id(v)] for v in arrays.others], dtype=np.int64)
+    """The model's column of each entry of ``arrays`` (of ``block``): the block's first
+    column plus the entry's layout position, or for a column −1 − j the first column of
+    ``others`` plus j (``starts``: the first column of each built block and of each Var
+    component no layout holds, by ``id``)."""
+    column = arrays.column + starts[id(block)]
+    if arrays.others is not None:
         held_apart = arrays.column < 0
-        column[held_apart] = other[-1 - arrays.column[held_apart]]
+        column[held_apart] = starts[id(arrays.others)] - 1 - arrays.column[held_apart]
     return column
 
 
@@ -217,11 +208,10 @@ def stack(
     fixed: np.ndarray,
     value: np.ndarray,
 ) -> Stacked:
-    """All active rows of ``m`` in one matrix: array families with their block's first
-    column (``starts``, by ``id`` of the block) added to their layout positions, Pyomo
-    rows by ``position`` (``id`` of a variable -> column). An array entry in a fixed
-    column (``fixed``, at ``value``) moves to the row's bounds, as Pyomo moves a fixed
-    variable; an array family's ``others`` are found by ``position`` too."""
+    """All active rows of ``m`` in one matrix: array families on their columns
+    (model_columns, ``starts``), Pyomo rows by ``position`` (``id`` of a variable ->
+    column). An array entry in a fixed column (``fixed``, at ``value``) moves to the
+    row's bounds, as Pyomo moves a fixed variable."""
     inf = np.inf
     parts: list[tuple[np.ndarray, ...]] = []
     families: list[Family] = []
@@ -231,7 +221,7 @@ def stack(
         arrays = getattr(con, "arrays", None)
         if arrays is not None:
             k = len(arrays)
-            column = model_columns(arrays, starts[id(con.parent_block())], position)
+            column = model_columns(arrays, con.parent_block(), starts)
             row, coef = arrays.row + n, arrays.coef
             lower, upper = arrays.lower, arrays.upper
             held = fixed[column]

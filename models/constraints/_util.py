@@ -28,15 +28,15 @@ class ArrayRows:
     entry p puts ``coef[p]`` in row ``row[p]`` (the p-th key of the family's index),
     column ``column[p]`` (a position of the layout); row i reads
     ``lower[i] ≤ Σ coef · column + constant[i] ≤ upper[i]`` (±inf for no bound; no
-    ``constant``: 0). A column −1 − j is ``others[j]``, a variable no layout holds (the
-    stable-placement pass's moves)."""
+    ``constant``: 0). A column −1 − j is the j-th variable (in index order) of ``others``,
+    a Var component no layout holds (the stable-placement pass's moves)."""
 
     row: np.ndarray
     column: np.ndarray
     coef: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
-    others: tuple[pyo.Var, ...] = ()
+    others: pyo.Var | None = None
     constant: np.ndarray | None = None  # per row (stable placement's cost_limit)
 
     def __len__(self) -> int:
@@ -46,7 +46,7 @@ class ArrayRows:
 @dataclass(frozen=True)
 class ArrayObjective:
     """An objective as arrays over its block's column layout: Σ coef[p] · column[p] +
-    ``constant`` (a column −1 − j is ``others[j]``, as in ArrayRows). Compiled as
+    ``constant`` (a column −1 − j is the j-th variable of ``others``, as in ArrayRows). Compiled as
     Pyomo's standard repn reads a linear objective (optimizer/rows.py, array_costs): a
     fixed column's coef · value is added to the constant, in the entries' order, and
     its cost is 0."""
@@ -54,7 +54,7 @@ class ArrayObjective:
     column: np.ndarray
     coef: np.ndarray
     constant: float
-    others: tuple[pyo.Var, ...] = ()
+    others: pyo.Var | None = None
 
 
 def _array(values: Iterable[float], dtype: type) -> np.ndarray:
@@ -77,7 +77,7 @@ class Entries:
         lower: Sequence[float] | float,
         upper: Sequence[float] | float,
         n: int,
-        others: Sequence[pyo.Var] = (),
+        others: pyo.Var | None = None,
     ) -> ArrayRows:
         """The family of ``n`` rows with these entries and bounds (a number: every row's);
         ``others``: the variables of the columns −1, −2, ... (see ArrayRows)."""
@@ -88,7 +88,7 @@ class Entries:
             coef=np.concatenate([p[2] for p in parts]),
             lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
-            others=tuple(others),
+            others=others,
         )
 
 

@@ -53,29 +53,46 @@ def levels(m: pyo.Block, d: ModelData) -> Levels:
     if cached is not None and cached[0] is d:
         return cached[1]
     lay: Layout = m.layout
-    keys: dict[tuple[str, Place, int], int] = {}
-    rows: list[int] = []
-    for family in ("onprem", "cloud", "api", "edge"):
-        place = (lambda key: ("onprem", key[1])) if family == "onprem" else None
-        for key in lay.keys[family]:
-            p = place(key) if place else (family, key[1])
-            rows.append(keys.setdefault((key[0], p, key[-1]), len(keys)))
-    columns = np.concatenate([lay.positions(f) for f in ("onprem", "cloud", "api", "edge")])
-    row = np.asarray(rows, dtype=np.int64)
-    order = np.argsort(row, kind="stable")
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=len(keys)))))
-    matrix = sp.csr_matrix((np.ones(len(rows)), columns[order], indptr), shape=(len(keys), lay.n))
-    active = set(d.active)
-    index = sorted(
-        {
-            (w, p[0], p[1], t)
-            for (w, p, u) in keys
-            for t in (u, u + 1)
-            if (w, t - 1) in active and (w, t) in active
-        }
-    )
-    now = np.fromiter((keys.get((w, (e, o), t), -1) for w, e, o, t in index), np.int64)
-    before = np.fromiter((keys.get((w, (e, o), t - 1), -1) for w, e, o, t in index), np.int64)
+    shares = ("onprem", "cloud", "api", "edge")
+    # each share's (w, p, t) as one number, (w · places + p) · periods + t, with the
+    # workloads and places numbered in sorted order, so the numbers sort as the tuples
+    workloads = sorted({key[0] for f in shares for key in lay.keys[f]})
+    places = sorted({(f, key[1]) for f in shares for key in lay.keys[f]})
+    w_of = {w: i for i, w in enumerate(workloads)}
+    p_of = {p: i for i, p in enumerate(places)}
+    periods = max([t for _, t in d.active], default=0) + 2  # t + 1 fits as well
+    parts = []
+    for f in shares:
+        keys = lay.keys[f]
+        w = np.fromiter((w_of[key[0]] for key in keys), np.int64, len(keys))
+        p = np.fromiter((p_of[(f, key[1])] for key in keys), np.int64, len(keys))
+        t = np.fromiter((key[-1] for key in keys), np.int64, len(keys))
+        parts.append((w * len(places) + p) * periods + t)
+    code = np.concatenate(parts)
+    columns = np.concatenate([lay.positions(f) for f in shares])
+    level, row = np.unique(code, return_inverse=True)
+    order = np.argsort(row, kind="stable")  # a level's positions in order
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=len(level)))))
+    matrix = sp.csr_matrix((np.ones(len(row)), columns[order], indptr), (len(level), lay.n))
+    # the moves: (w, p, t) for t = u and u + 1 of each level (w, p, u), w active in t − 1, t
+    active = np.zeros((len(workloads), periods + 1), dtype=bool)  # column t + 1: period t
+    for w, t in d.active:
+        if w in w_of:
+            active[w_of[w], t + 1] = True
+    candidates = np.concatenate((level, level + 1))
+    w, t = candidates // (len(places) * periods), candidates % periods
+    moves = np.unique(candidates[active[w, t] & active[w, t + 1]])
+    w, p, t = moves // (len(places) * periods), moves // periods % len(places), moves % periods
+    index = [
+        (workloads[a], places[b][0], places[b][1], c)
+        for a, b, c in zip(w.tolist(), p.tolist(), t.tolist(), strict=True)
+    ]
+
+    def row_of(codes: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(level, codes), max(len(level) - 1, 0))
+        return np.where(level[at] == codes, at, -1) if len(level) else np.full(len(codes), -1)
+
+    now, before = row_of(moves), row_of(moves - 1)
     out = Levels(matrix, index, now, before)
     m._levels = (d, out)
     return out
@@ -107,7 +124,7 @@ def add_stability(
     m.MOVES = pyo.Set(initialize=index, dimen=4, ordered=True)
     m.move = pyo.Var(m.MOVES, bounds=(0.0, 1.0))
     # Each row as Pyomo reads move ≥ S[t] − S[t−1]: S[t] − S[t−1] − move ≤ 0. A
-    # column −1 − i is move[index[i]] (ArrayRows' others).
+    # column −1 − i is move[index[i]] (ArrayRows' others: m.move).
     n = len(index)
     # S[w,p,t] − S[w,p,t−1] of each move as its shares' columns (+1 at t, −1 at t − 1)
     now, before = np.flatnonzero(lv.now >= 0), np.flatnonzero(lv.before >= 0)
@@ -125,7 +142,9 @@ def add_stability(
     up.add(range(n), move_columns, np.full(n, -1.0))
     down.add(rise.row, rise.col, -rise.data)
     down.add(range(n), move_columns, np.full(n, -1.0))
-    others = tuple(m.move.values())
+    others = m.move
+    # its columns' bounds and integrality, which the hand-off reads instead of each variable
+    m.move.declared = (np.zeros(n), np.ones(n), np.zeros(n, dtype=bool))
     add_array_family(m, "move_up", m.MOVES, up.rows(-math.inf, 0.0, n, others))
     add_array_family(m, "move_down", m.MOVES, down.rows(-math.inf, 0.0, n, others))
     # cost_limit as Pyomo's walk of the row's expression has it (models/objective.py)
@@ -136,7 +155,7 @@ def add_stability(
         row, at, cost[at], np.array([-math.inf]), upper, constant=np.array([constant])
     )
     add_array_family(m, "cost_limit", None, limit)
-    moves = 0.5 * pyo.quicksum(others)
+    moves = 0.5 * pyo.quicksum(m.move.values())
     band = cost_limit - optimum
     tie: object = 0.0
     columns, coefs, offset = move_columns, np.full(n, 0.5), 0.0
