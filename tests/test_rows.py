@@ -353,7 +353,12 @@ def test_stability_cost_row_and_objective_as_pyomo_reads_them(full_plan):
     cost, constant = scaled_cost(theirs, 0.01, row=True)
     body = expression(cost, constant, theirs.layout.variables)
     theirs.cost_limit = pyo.Constraint(expr=body <= 1500.0 * 0.01)
-    del theirs.least_moves.arrays
+    theirs.del_component("least_moves")
+    weight = 1 / (1.0 * 500.0) * 0.001
+    cost, constant = scaled_cost(theirs, weight, row=False)
+    tie = expression(cost, constant, theirs.layout.variables) - weight * 1000.0
+    moves = 0.5 * pyo.quicksum(theirs.move.values())
+    theirs.least_moves = pyo.Objective(expr=moves + tie)
     a, b = _lp(ours), _lp(theirs)
     assert b["offset"][0] != 0.0 and (b["col_cost_"] != 0).sum() > len(ours.MOVES)
     for key in a:
@@ -364,7 +369,8 @@ def test_stability_cost_row_and_objective_equal_the_cost_model(full_plan):
     """The same row and objective against the inequality and the objective written from
     the cost model's own total_cost expression through Pyomo (an independent route):
     total_cost · s ≤ L · s and ½ Σ move + 0.001 · (total_cost − C) / (L − C), equal to
-    1e-12 (a flipped sign or a lost term fails)."""
+    1e-12 (a flipped sign or a lost term fails); and least_moves' own Pyomo expression
+    is the same objective."""
     from optimizer.models.constraints import add_stability
 
     ours, theirs = _held(full_plan), _held(full_plan)
@@ -377,9 +383,12 @@ def test_stability_cost_row_and_objective_equal_the_cost_model(full_plan):
     moves = 0.5 * pyo.quicksum(theirs.move.values())
     theirs.least_moves = pyo.Objective(expr=moves + 0.001 * (total - 1000.0) / 500.0)
     a, b = _lp(ours), _lp(theirs)
+    del ours.least_moves.arrays  # the model's own Pyomo expression of its objective
+    c = _lp(ours)
     assert np.array_equal(a["index"], b["index"]) and np.array_equal(a["start"], b["start"])
     for key in a:
         assert np.allclose(a[key], b[key], rtol=1e-12, atol=1e-12), key
+        assert np.allclose(a[key], c[key], rtol=1e-12, atol=1e-12), key
 
 
 def test_moves_at_equal_the_shares_added_up(full_plan):

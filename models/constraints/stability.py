@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
+from pyomo.core.expr import LinearExpression
 
 from optimizer.models.constraints._util import (
     ArrayObjective,
@@ -21,7 +22,6 @@ from optimizer.models.constraints._util import (
     add_array_family,
 )
 from optimizer.models.layout import Layout
-from optimizer.models.ledger import expression
 from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
 
@@ -155,17 +155,20 @@ def add_stability(
         row, at, cost[at], np.array([-math.inf]), upper, constant=np.array([constant])
     )
     add_array_family(m, "cost_limit", None, limit)
-    moves = 0.5 * pyo.quicksum(m.move.values())
+    # least_moves: its costs as arrays, the numbers Pyomo's standard repn read from the
+    # ledger's (the hand-off takes them; tests/test_rows.py), and its Pyomo expression
+    # the formula itself, on the cost model's total_cost
+    moves = 0.5 * LinearExpression(list(m.move.values()))
     band = cost_limit - optimum
     tie: object = 0.0
     columns, coefs, offset = move_columns, np.full(n, 0.5), 0.0
     if band > 0:  # the weight as Pyomo's walk of TIE_WEIGHT · (cost − optimum) / band has it
         weight = 1 / (1.0 * band) * TIE_WEIGHT
         cost, constant = scaled_cost(m, weight, row=False)
-        tie = expression(cost, constant, m.layout.variables) - weight * optimum
         at = np.flatnonzero(cost)
         columns, coefs = np.concatenate((move_columns, at)), np.concatenate((coefs, cost[at]))
         offset = (0 + constant if constant else 0) + -(weight * optimum)
+        tie = weight * (m.total_cost.expr - optimum)
     m.least_moves = pyo.Objective(expr=moves + tie, sense=pyo.minimize)
     m.least_moves.arrays = ArrayObjective(columns, coefs, offset, others)
 
