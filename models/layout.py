@@ -14,7 +14,9 @@ is given (optimizer/solve.py, compile_model).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,10 +130,11 @@ def blocks(m: pyo.Block) -> list[pyo.Block]:
 @dataclass(frozen=True)
 class Columns:
     """A whole model's columns: each built block's layout from its ``start``, then the
-    variables no layout holds."""
+    variables no layout holds, Var component by Var component."""
 
     starts: list[tuple[pyo.Block, int]]  # built block, its first column
     variables: list[pyo.Var]  # every column's VarData, in order
+    others: list[tuple[pyo.Var, int]] = dataclasses.field(default_factory=list)  # Var, its first
 
     @property
     def laid_out(self) -> int:
@@ -142,14 +145,15 @@ class Columns:
         return start + last.layout.n
 
 
-def columns(m: pyo.Block, others: list[pyo.Var] = ()) -> Columns:  # type: ignore[assignment]
+def columns(m: pyo.Block, others: Sequence[pyo.Var] = ()) -> Columns:
     """The column order of ``m``: its blocks' layouts one after another, then ``others``
-    (the variables in rows or costs that no layout holds, in the order given)."""
-    starts, variables = [], []
+    (the Var components that no layout holds, in the order given), each in its index
+    order."""
+    starts, variables, placed = [], [], []
     for b in blocks(m):
         starts.append((b, len(variables)))
         variables.extend(b.layout.variables)
-    if others:
-        held = {id(v) for v in variables}
-        variables.extend(v for v in others if id(v) not in held)
-    return Columns(starts, variables)
+    for var in others:
+        placed.append((var, len(variables)))
+        variables.extend(var.values())
+    return Columns(starts, variables, placed)

@@ -183,19 +183,19 @@ def discounted(m: pyo.Block, weight: float = 1.0) -> tuple[np.ndarray, float]:
     return ledger.coefficients(np.array([weight * d.discount[key[0]] for key in ledger.keys]))
 
 
-def scaled_cost(m: pyo.Block, scale: float, row: bool) -> object:
-    """scale · total_cost of ``m`` as one linear expression: for a row bounding the cost
-    (``row``: its coefficients added up as Pyomo's compiler adds a tree of sums), or
-    for an objective (as its objective walk does), so a cost bound or a tie-break is
-    the same numbers the cost model's own objective and rows would give."""
+def scaled_cost(m: pyo.Block, scale: float, row: bool) -> tuple[np.ndarray, float]:
+    """scale · total_cost of ``m`` as a coefficient per column of its layout and a
+    constant: for a row bounding the cost (``row``: its coefficients added up as Pyomo's
+    compiler adds a tree of sums), or for an objective (as its objective walk does), so
+    a cost bound or a tie-break is the same numbers the cost model's own objective and
+    rows would give."""
     d: ModelData = m.data
     ledger: Ledger = m.costs
     discount = np.array([d.discount[key[0]] for key in ledger.keys])
     if row:
         cost, constant = ledger.row(discount)
-        return expression(scale * cost, scale * constant, m.layout.variables)
-    cost, constant = ledger.coefficients(scale * discount)
-    return expression(cost, constant, m.layout.variables)
+        return scale * cost, scale * constant
+    return ledger.coefficients(scale * discount)
 
 
 def ledger_objective(m: pyo.Block) -> list[tuple[pyo.Block, float]] | None:

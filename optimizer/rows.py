@@ -26,6 +26,8 @@ from pyomo.core.base.enums import SortComponents
 from pyomo.repn.linear import LinearRepnVisitor
 from pyomo.repn.util import VarRecorder
 
+from optimizer.models.constraints._util import ArrayObjective, ArrayRows
+
 LE, EQ, GE = 1, 0, -1  # a row's sense: "<=", "==", ">=" (a ranged row is one of each)
 
 
@@ -162,10 +164,34 @@ def _parse(con: pyo.Constraint, visitor: LinearRepnVisitor) -> _Parsed:
     return out
 
 
-def array_others(m: pyo.Block) -> Iterator[pyo.Var]:
-    """The variables of the array families' columns that no layout holds."""
-    for con in constraints(m):
-        yield from getattr(getattr(con, "arrays", None), "others", ())
+def model_columns(
+    arrays: ArrayRows | ArrayObjective, block: pyo.Block, starts: dict[int, int]
+) -> np.ndarray:
+    """The model's column of each entry of ``arrays`` (of ``block``): the block's first
+    column plus the entry's layout position, or for a column −1 − j the first column of
+    ``others`` plus j (``starts``: the first column of each built block and of each Var
+    component no layout holds, by ``id``)."""
+    column = arrays.column + starts[id(block)]
+    if arrays.others is not None:
+        held_apart = arrays.column < 0
+        column[held_apart] = starts[id(arrays.others)] - 1 - arrays.column[held_apart]
+    return column
+
+
+def array_costs(
+    arrays: ArrayObjective, column: np.ndarray, n: int, fixed: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """An array objective's cost per column (of ``n``; ``column``: model_columns) and its
+    constant, as Pyomo's standard repn reads the objective: a fixed column's (``fixed``,
+    at ``value``) coefficient times its value added to the constant in the entries'
+    order, its cost 0."""
+    held = fixed[column]
+    offset = arrays.constant
+    for x in (arrays.coef[held] * value[column[held]]).tolist():
+        offset += x
+    cost = np.zeros(n)
+    cost[column[~held]] = arrays.coef[~held]
+    return cost, 0.0 + offset
 
 
 def parse_pyomo_rows(m: pyo.Block) -> dict[int, _Parsed]:
@@ -182,11 +208,10 @@ def stack(
     fixed: np.ndarray,
     value: np.ndarray,
 ) -> Stacked:
-    """All active rows of ``m`` in one matrix: array families with their block's first
-    column (``starts``, by ``id`` of the block) added to their layout positions, Pyomo
-    rows by ``position`` (``id`` of a variable -> column). An array entry in a fixed
-    column (``fixed``, at ``value``) moves to the row's bounds, as Pyomo moves a fixed
-    variable; an array family's ``others`` are found by ``position`` too."""
+    """All active rows of ``m`` in one matrix: array families on their columns
+    (model_columns, ``starts``), Pyomo rows by ``position`` (``id`` of a variable ->
+    column). An array entry in a fixed column (``fixed``, at ``value``) moves to the
+    row's bounds, as Pyomo moves a fixed variable."""
     inf = np.inf
     parts: list[tuple[np.ndarray, ...]] = []
     families: list[Family] = []
@@ -196,16 +221,16 @@ def stack(
         arrays = getattr(con, "arrays", None)
         if arrays is not None:
             k = len(arrays)
-            column = arrays.column + starts[id(con.parent_block())]
-            if arrays.others:
-                other = np.array([position[id(v)] for v in arrays.others], dtype=np.int64)
-                held_apart = arrays.column < 0
-                column[held_apart] = other[-1 - arrays.column[held_apart]]
+            column = model_columns(arrays, con.parent_block(), starts)
             row, coef = arrays.row + n, arrays.coef
             lower, upper = arrays.lower, arrays.upper
             held = fixed[column]
-            if held.any():
+            if held.any() or arrays.constant is not None:
+                # as Pyomo's walker: the fixed columns' values added up in order, then the
+                # row's constant, the sum moved to the bounds
                 shift = np.bincount(arrays.row[held], coef[held] * value[column[held]], k)
+                if arrays.constant is not None:
+                    shift = shift + arrays.constant
                 lower, upper = lower - shift, upper - shift
                 row, column, coef = row[~held], column[~held], coef[~held]
             parts.append((row, column, coef, lower, upper))

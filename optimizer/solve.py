@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import math
 import os
 import re
@@ -33,7 +32,13 @@ from optimizer.models.layout import blocks as layout_blocks
 from optimizer.models.layout import columns as laid_out
 from optimizer.models.objective import discounted, ledger_objective
 from optimizer.plan import Settings
-from optimizer.rows import Rows, array_others, parse_pyomo_rows, stack
+from optimizer.rows import (
+    Rows,
+    array_costs,
+    model_columns,
+    parse_pyomo_rows,
+    stack,
+)
 from optimizer.status import Status, Termination
 
 if TYPE_CHECKING:
@@ -114,17 +119,14 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
     layout = laid_out(m, _other_variables(m))
     columns = layout.variables
     n = len(columns)
-    position = _positions(
-        layout,
-        itertools.chain(
-            (v for rows in parsed.values() for vs in rows.variables for v in vs), array_others(m)
-        ),
-    )
+    held = (v for rows in parsed.values() for vs in rows.variables for v in vs)
+    position = _positions(layout, held)
     lower, upper, integer, fixed = _column_facts(layout)
-    starts = {id(block): start for block, start in layout.starts}
-    stacked = stack(m, parsed, starts, position, fixed, np.where(fixed, lower, 0.0))
+    starts = {id(part): start for part, start in (*layout.starts, *layout.others)}
+    value = np.where(fixed, lower, 0.0)
+    stacked = stack(m, parsed, starts, position, fixed, value)
     k = len(stacked.rows)
-    cost, offset = objective_vector(m, layout)
+    cost, offset = objective_vector(m, layout, starts, fixed, value)
     scale = objective_scale(cost)
     a = sp.csc_matrix((stacked.coef, (stacked.row, stacked.column)), shape=(k, n))
     a.sum_duplicates()
@@ -166,22 +168,29 @@ def compile_model(m: pyo.ConcreteModel, options: SolverOptions, names: bool = Fa
 def _column_facts(order: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each column's lower and upper bound (±inf for none; a fixed variable's value for
     both), whether it is integer (a fixed one is not) and whether it is fixed. A laid-out
-    column's bounds and integrality are its layout's (what add_variables declares); the
-    other columns' are read from their variables, and so is whether each is fixed."""
+    column's bounds and integrality are its layout's (what add_variables declares), those
+    of a Var component with ``declared`` facts (lower, upper, integer: arrays in its
+    index order; stable placement's moves) are those; the other columns' are read from
+    their variables, and so is whether each is fixed."""
     columns = order.variables
+    facts = [(lay.lower, lay.upper, lay.integer) for lay in (b.layout for b, _ in order.starts)]
     inf = highspy.kHighsInf
-    rest = [
-        (
-            -inf if (bounds := v.bounds)[0] is None else bounds[0],
-            inf if bounds[1] is None else bounds[1],
-            v.is_integer(),
-        )
-        for v in columns[order.laid_out :]
-    ]
-    laid = [block.layout for block, _ in order.starts]
-    lower = np.concatenate([*(lay.lower for lay in laid), [r[0] for r in rest]]).astype(float)
-    upper = np.concatenate([*(lay.upper for lay in laid), [r[1] for r in rest]]).astype(float)
-    integer = np.concatenate([*(lay.integer for lay in laid), [r[2] for r in rest]]).astype(bool)
+    for var, _ in order.others:
+        declared = getattr(var, "declared", None)
+        if declared is None:
+            rest = [
+                (
+                    -inf if (bounds := v.bounds)[0] is None else bounds[0],
+                    inf if bounds[1] is None else bounds[1],
+                    v.is_integer(),
+                )
+                for v in var.values()
+            ]
+            declared = tuple(np.array([r[i] for r in rest]).reshape(-1) for i in range(3))
+        facts.append(declared)
+    lower = np.concatenate([f[0] for f in facts]).astype(float)
+    upper = np.concatenate([f[1] for f in facts]).astype(float)
+    integer = np.concatenate([f[2] for f in facts]).astype(bool)
     fixed = np.fromiter((v.fixed for v in columns), dtype=bool, count=len(columns))
     if fixed.any():
         held = np.flatnonzero(fixed)
@@ -193,8 +202,8 @@ def _column_facts(order: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
     """The column of each of ``variables`` (by ``id``), found through its block's layout
     (an index lookup built only for the families asked for) or among the others; or, when
-    they are many (the stable-placement pass's cost row holds every column), in one
-    lookup of every column."""
+    they are many (a carbon cap's rows hold most columns), in one lookup of every
+    column."""
     variables = list(variables)
     if 4 * len(variables) > len(layout.variables):
         every = {id(v): j for j, v in enumerate(layout.variables)}
@@ -223,14 +232,13 @@ def _positions(layout: Columns, variables: Iterable[pyo.Var]) -> dict[int, int]:
 
 
 def _other_variables(m: pyo.Block) -> list[pyo.Var]:
-    """The variables of ``m`` that no built block's layout holds, component by component
-    in declaration order, each in its index order."""
+    """The Var components of ``m`` that no built block's layout holds, in declaration
+    order."""
     laid = {id(b) for b in layout_blocks(m)}
     return [
-        v
+        var
         for var in m.component_objects(pyo.Var, active=True, descend_into=True)
         if not (id(var.parent_block()) in laid and var.local_name in FAMILIES)
-        for v in var.values()
     ]
 
 
@@ -426,14 +434,27 @@ def _active_objective(m: pyo.Block) -> pyo.Objective:
     return next(m.component_data_objects(pyo.Objective, active=True))
 
 
-def objective_vector(m: pyo.Block, order: Columns) -> tuple[np.ndarray, float]:
+def objective_vector(
+    m: pyo.Block,
+    order: Columns,
+    starts: dict[int, int],
+    fixed: np.ndarray,
+    value: np.ndarray,
+) -> tuple[np.ndarray, float]:
     """The active objective's cost per column of ``order`` and its constant: from the cost
     ledgers' arrays when it is the cost (a model's total_cost, the robust model's
-    expected cost), else from its Pyomo expression."""
+    expected cost), from its arrays when it has them (stable placement's, as
+    rows.array_costs reads them: on the columns rows.model_columns gives with ``starts``,
+    the ``fixed`` columns at ``value``), else from its Pyomo expression."""
     blocks = ledger_objective(m)
-    if blocks is None:
-        return objective_costs(_active_objective(m), order.variables)
     start = {id(b): s for b, s in order.starts}
+    if blocks is None:
+        objective = _active_objective(m)
+        arrays = getattr(objective, "arrays", None)
+        if arrays is None:
+            return objective_costs(objective, order.variables)
+        column = model_columns(arrays, objective.parent_block(), starts)
+        return array_costs(arrays, column, len(order.variables), fixed, value)
     cost, offset = np.zeros(len(order.variables)), 0.0
     for block, weight in blocks:
         own, constant = discounted(block, weight)

@@ -34,6 +34,7 @@ from optimizer.solve import (
     Values,
     compile_model,
     load_values,
+    plan_values,
     run_highs,
 )
 from optimizer.status import Status
@@ -83,7 +84,8 @@ def stabilise(
     certified."""
     started = time.perf_counter()
     d = m.data
-    before = total_moves(m, d)
+    n = m.layout.n  # the model's first columns are its layout's, the pass's moves after them
+    before = total_moves(m, d, values.plan[:n])
     first_cost = float(solved.objective)  # type: ignore[arg-type]
     limit = cost_limit(solved, options.mip_gap)
     stable = Stable(False, before, before, first_cost, limit, 0.0)
@@ -97,8 +99,6 @@ def stabilise(
     try:
         second = compile_model(m, options)
         answer, raw, _ = run_highs(second.highs, second, 0.0, time.perf_counter())
-        if answer.status == Status.OPTIMAL and raw is not None:
-            load_values(second, raw)
     finally:
         remove_stability(m)
         m.total_cost.activate()
@@ -106,7 +106,7 @@ def stabilise(
             var.unfix()
     why = "" if answer.status == Status.OPTIMAL and raw is not None else answer.termination
     if not why:
-        now = load_values(compiled, np.array([v.value or 0.0 for v in compiled.columns]))
+        now = load_values(compiled, plan_values(second, raw).plan[:n])
         cost, offset = discounted(m)
         by_matrix = float(np.dot(cost, now.plan)) + offset
         ledger = float(results.costs(plan, m)["discounted_usd"].sum())
@@ -122,7 +122,7 @@ def stabilise(
         check = certify(compiled, final, now, ledger, options.mip_gap)
         if check.holds:
             final = dataclasses.replace(final, objective=ledger, certificate=check)
-            after = total_moves(m, d)
+            after = total_moves(m, d, now.plan)
             seconds = time.perf_counter() - started
             return final, now, Stable(True, before, after, first_cost, limit, seconds)
         why = "its plan failed the certificate: " + "; ".join(check.failed)

@@ -52,10 +52,12 @@ def test_blocks_are_laid_out_one_after_another():
     for name in m.S:
         build_model(plan, block=m.scenario[name])
     m.extra = pyo.Var(bounds=(0, 1))
-    order = columns(m, [m.extra, m.scenario["a"].buy[next(iter(m.scenario["a"].buy))]])
+    m.more = pyo.Var(["x", "y"])
+    order = columns(m, [m.extra, m.more])
     a, b = m.scenario["a"].layout, m.scenario["b"].layout
     assert order.starts == [(m.scenario["a"], 0), (m.scenario["b"], a.n)]
-    assert order.variables == [*a.variables, *b.variables, m.extra]
+    assert order.variables == [*a.variables, *b.variables, m.extra, m.more["x"], m.more["y"]]
+    assert order.others == [(m.extra, a.n + b.n), (m.more, a.n + b.n + 1)]
     assert order.laid_out == a.n + b.n
 
 
@@ -86,3 +88,20 @@ def test_declared_bounds_are_the_variables(book):
     assert (lp.col_lower_[j], lp.col_upper_[j]) == (3.0, 3.0)
     assert lp.integrality_[j] == highspy.HighsVarType.kContinuous
     assert lp.integrality_[j + 1] == highspy.HighsVarType.kInteger
+
+
+def test_declared_bounds_of_the_moves_are_the_variables():
+    """Stable placement's moves, columns no layout holds, have declared bounds and
+    integrality (read instead of each variable): those of the variables."""
+    from optimizer.models.constraints import add_stability
+
+    m = build_model(read_plan(SEED))
+    add_stability(m, m.data, 100.0, 110.0, 1.0)
+    lp = compile_model(m, SolverOptions()).highs.getLp()
+    moves = list(m.move.values())
+    at = slice(m.layout.n, m.layout.n + len(moves))
+    assert lp.num_col_ == m.layout.n + len(moves) > m.layout.n
+    assert list(lp.col_lower_[at]) == [v.lb for v in moves]
+    assert list(lp.col_upper_[at]) == [v.ub for v in moves]
+    assert list(lp.integrality_[at]) == [highspy.HighsVarType.kContinuous] * len(moves)
+    assert not any(v.is_integer() for v in moves)

@@ -17,6 +17,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from optimizer import read_plan
 from optimizer.models import ModelData, build_data, build_model
 from optimizer.models.variables import Derived
+from optimizer.plan import Plan
 from optimizer.solve import SolverOptions, _file_names, compile_model
 
 ARRAY_FAMILIES = (
@@ -312,3 +313,112 @@ def test_stability_rows_equal_pyomo_rows(full_plan):
     }
     assert sum(n.startswith("move_") for n in theirs) == 2 * len(ours.MOVES)
     assert {n: mine[n] for n in theirs} == theirs
+
+
+def _held(plan: Plan) -> pyo.Block:
+    """The model of ``plan`` with its integers fixed and its cost objective off, as the
+    stable-placement pass holds them."""
+    m = build_model(plan, build_data(plan))
+    for i, var in enumerate([*m.buy.values(), *m.commit.values(), *m.edge_buy.values()]):
+        var.fix(i % 3)
+    for i, var in enumerate(m.build.values()):
+        var.fix(int(i == 1))
+    m.total_cost.deactivate()
+    return m
+
+
+def _lp(m: pyo.Block) -> dict[str, np.ndarray]:
+    lp = compile_model(m, SolverOptions()).highs.getLp()
+    a = lp.a_matrix_
+    fields = ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_")
+    out = {f: np.asarray(getattr(lp, f), dtype=float) for f in fields}
+    out |= {"start": np.asarray(a.start_), "index": np.asarray(a.index_)}
+    return out | {"value": np.asarray(a.value_), "offset": np.array([lp.offset_])}
+
+
+def test_stability_cost_row_and_objective_as_pyomo_reads_them(full_plan):
+    """The pass's cost_limit row and least_moves objective, assembled as arrays, are to
+    the bit what Pyomo's expression walker and standard repn give for the same ledger
+    numbers written as Pyomo expressions (the integers fixed, as the pass holds them):
+    so the pass's LP is the one it was when Pyomo read them."""
+    from optimizer.models.constraints import add_stability
+    from optimizer.models.ledger import expression
+    from optimizer.models.objective import scaled_cost
+
+    ours, theirs = _held(full_plan), _held(full_plan)
+    for m in (ours, theirs):
+        add_stability(m, m.data, 1000.0, 1500.0, 0.01)
+    assert hasattr(ours.cost_limit, "arrays") and hasattr(ours.least_moves, "arrays")
+    theirs.del_component("cost_limit")
+    cost, constant = scaled_cost(theirs, 0.01, row=True)
+    body = expression(cost, constant, theirs.layout.variables)
+    theirs.cost_limit = pyo.Constraint(expr=body <= 1500.0 * 0.01)
+    theirs.del_component("least_moves")
+    weight = 1 / (1.0 * 500.0) * 0.001
+    cost, constant = scaled_cost(theirs, weight, row=False)
+    tie = expression(cost, constant, theirs.layout.variables) - weight * 1000.0
+    moves = 0.5 * pyo.quicksum(theirs.move.values())
+    theirs.least_moves = pyo.Objective(expr=moves + tie)
+    a, b = _lp(ours), _lp(theirs)
+    assert b["offset"][0] != 0.0 and (b["col_cost_"] != 0).sum() > len(ours.MOVES)
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_stability_cost_row_and_objective_equal_the_cost_model(full_plan):
+    """The same row and objective against the inequality and the objective written from
+    the cost model's own total_cost expression through Pyomo (an independent route):
+    total_cost · s ≤ L · s and ½ Σ move + 0.001 · (total_cost − C) / (L − C), equal to
+    1e-12 (a flipped sign or a lost term fails); and least_moves' own Pyomo expression
+    is the same objective."""
+    from optimizer.models.constraints import add_stability
+
+    ours, theirs = _held(full_plan), _held(full_plan)
+    for m in (ours, theirs):
+        add_stability(m, m.data, 1000.0, 1500.0, 0.01)
+    total = theirs.total_cost.expr
+    theirs.del_component("cost_limit")
+    theirs.cost_limit = pyo.Constraint(expr=0.01 * total <= 1500.0 * 0.01)
+    theirs.del_component("least_moves")
+    moves = 0.5 * pyo.quicksum(theirs.move.values())
+    theirs.least_moves = pyo.Objective(expr=moves + 0.001 * (total - 1000.0) / 500.0)
+    a, b = _lp(ours), _lp(theirs)
+    del ours.least_moves.arrays  # the model's own Pyomo expression of its objective
+    c = _lp(ours)
+    assert np.array_equal(a["index"], b["index"]) and np.array_equal(a["start"], b["start"])
+    for key in a:
+        assert np.allclose(a[key], b[key], rtol=1e-12, atol=1e-12), key
+        assert np.allclose(a[key], c[key], rtol=1e-12, atol=1e-12), key
+
+
+def test_moves_at_equal_the_shares_added_up(full_plan):
+    """moves_at (the levels as a matrix) against the levels added up from the share
+    variables one by one: every (w, t) with w active in t − 1 and t, every place of w."""
+    from collections import defaultdict
+
+    from optimizer.models.constraints.stability import moves_at, total_moves
+
+    m = build_model(full_plan, build_data(full_plan))
+    d = m.data
+    shares = [*m.onprem.items(), *m.cloud.items(), *m.api.items(), *m.edge.items()]
+    for i, (_, var) in enumerate(shares):
+        var.set_value((i * 7 % 11) / 10)
+    level: dict[tuple, float] = defaultdict(float)
+    for (w, *where), var in shares:
+        env = var.parent_component().local_name
+        level[(w, (env, where[0]), where[-1])] += var.value
+    places = defaultdict(set)
+    for w, p, _ in level:
+        places[w].add(p)
+    expected = {}
+    for w, t in d.active:
+        if (w, t - 1) in d.active:
+            change = {p: level[(w, p, t)] - level[(w, p, t - 1)] for p in sorted(places[w])}
+            if change := {p: x for p, x in change.items() if abs(x) > 1e-9}:
+                expected[(w, t)] = change
+    got = moves_at(m, d)
+    assert len(expected) > 3 and list(got) == list(expected)
+    assert got == {k: pytest.approx(v, rel=1e-12) for k, v in expected.items()}
+    assert total_moves(m, d) == pytest.approx(
+        sum(0.5 * sum(abs(x) for x in c.values()) for c in expected.values()), rel=1e-12
+    )

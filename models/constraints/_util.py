@@ -27,18 +27,34 @@ class ArrayRows:
     """One family's rows as arrays over its block's column layout (models/layout.py):
     entry p puts ``coef[p]`` in row ``row[p]`` (the p-th key of the family's index),
     column ``column[p]`` (a position of the layout); row i reads
-    ``lower[i] ≤ Σ coef · column ≤ upper[i]`` (±inf for no bound). A column −1 − j is
-    ``others[j]``, a variable no layout holds (the stable-placement pass's moves)."""
+    ``lower[i] ≤ Σ coef · column + constant[i] ≤ upper[i]`` (±inf for no bound; no
+    ``constant``: 0). A column −1 − j is the j-th variable (in index order) of ``others``,
+    a Var component no layout holds (the stable-placement pass's moves)."""
 
     row: np.ndarray
     column: np.ndarray
     coef: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
-    others: tuple[pyo.Var, ...] = ()
+    others: pyo.Var | None = None
+    constant: np.ndarray | None = None  # per row (stable placement's cost_limit)
 
     def __len__(self) -> int:
         return len(self.lower)
+
+
+@dataclass(frozen=True)
+class ArrayObjective:
+    """An objective as arrays over its block's column layout: Σ coef[p] · column[p] +
+    ``constant`` (a column −1 − j is the j-th variable of ``others``, as in ArrayRows). Compiled as
+    Pyomo's standard repn reads a linear objective (optimizer/rows.py, array_costs): a
+    fixed column's coef · value is added to the constant, in the entries' order, and
+    its cost is 0."""
+
+    column: np.ndarray
+    coef: np.ndarray
+    constant: float
+    others: pyo.Var | None = None
 
 
 def _array(values: Iterable[float], dtype: type) -> np.ndarray:
@@ -61,7 +77,7 @@ class Entries:
         lower: Sequence[float] | float,
         upper: Sequence[float] | float,
         n: int,
-        others: Sequence[pyo.Var] = (),
+        others: pyo.Var | None = None,
     ) -> ArrayRows:
         """The family of ``n`` rows with these entries and bounds (a number: every row's);
         ``others``: the variables of the columns −1, −2, ... (see ArrayRows)."""
@@ -72,7 +88,7 @@ class Entries:
             coef=np.concatenate([p[2] for p in parts]),
             lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
-            others=tuple(others),
+            others=others,
         )
 
 
@@ -86,13 +102,15 @@ def keyed(
     return rows, np.fromiter((row_of[key] for key in keys), dtype=np.int64, count=len(keys))
 
 
-def add_array_family(m: pyo.Block, name: str, index: pyo.Set, rows: ArrayRows) -> pyo.Constraint:
-    """Declare family ``name`` over ``index`` (its rows' keys, in order) as a Pyomo
-    Constraint that holds no rows of its own: its rows are ``rows``, kept as the
-    component's ``arrays`` and stacked with the other families' by
-    optimizer/rows.py. The component names the family like any other: it can be
-    deactivated, and its rows carry its name and index (``demand_met[chat,0]``)."""
-    con = pyo.Constraint(index)
+def add_array_family(
+    m: pyo.Block, name: str, index: pyo.Set | None, rows: ArrayRows
+) -> pyo.Constraint:
+    """Declare family ``name`` over ``index`` (its rows' keys, in order; None: one row,
+    a scalar constraint) as a Pyomo Constraint that holds no rows of its own: its rows
+    are ``rows``, kept as the component's ``arrays`` and stacked with the other
+    families' by optimizer/rows.py. The component names the family like any other: it
+    can be deactivated, and its rows carry its name and index (``demand_met[chat,0]``)."""
+    con = pyo.Constraint() if index is None else pyo.Constraint(index)
     m.add_component(name, con)
     con.arrays = rows
     return con

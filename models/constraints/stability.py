@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.core.expr import LinearExpression
 
-from optimizer.models.constraints._util import Entries, add_array_family
+from optimizer.models.constraints._util import (
+    ArrayObjective,
+    ArrayRows,
+    Entries,
+    add_array_family,
+)
 from optimizer.models.layout import Layout
 from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
@@ -20,17 +28,73 @@ from optimizer.models.sets import ModelData
 Place = tuple[str, str]  # environment, location (a site for on-prem: its rack types together)
 
 
-def placed_shares(lay: Layout) -> dict[tuple[str, Place, int], list[int]]:
-    """(workload, place, t) -> the positions (models/layout.py) of the share variables that
-    serve w from that place in t."""
-    out: dict[tuple[str, Place, int], list[int]] = defaultdict(list)
-    start = lay.offset["onprem"]
-    for i, (w, s, _k, t) in enumerate(lay.keys["onprem"]):
-        out[(w, ("onprem", s), t)].append(start + i)
-    for env in ("cloud", "api", "edge"):
-        start = lay.offset[env]
-        for i, (w, o, t) in enumerate(lay.keys[env]):
-            out[(w, (env, o), t)].append(start + i)
+@dataclass(frozen=True)
+class Levels:
+    """The levels S[w,p,t] (the shares of w at place p in t, a site's rack types together)
+    as a matrix over the layout's positions, and the moves' index: each (w, p, t) with w
+    active in t − 1 and t and a share of w at p in t − 1 or t, sorted, with the rows of
+    S[w,p,t] and S[w,p,t−1] in ``levels`` (−1: no share there then)."""
+
+    levels: sp.csr_matrix  # (w, p, t) x positions: 1 at each share of w at p in t
+    index: list[tuple[str, str, str, int]]  # MOVES: (w, environment, location, t)
+    now: np.ndarray
+    before: np.ndarray
+
+    def changes(self, x: np.ndarray) -> np.ndarray:
+        """S[w,p,t] − S[w,p,t−1] for each move of the index, at the positions' values
+        ``x`` (each level added up over its positions in order)."""
+        level = np.append(self.levels @ x, 0.0)
+        return level[self.now] - level[self.before]
+
+
+def levels(m: pyo.Block, d: ModelData) -> Levels:
+    """The Levels of ``m``'s layout for the sets ``d`` (made once per model and data)."""
+    cached = getattr(m, "_levels", None)
+    if cached is not None and cached[0] is d:
+        return cached[1]
+    lay: Layout = m.layout
+    shares = ("onprem", "cloud", "api", "edge")
+    # each share's (w, p, t) as one number, (w · places + p) · periods + t, with the
+    # workloads and places numbered in sorted order, so the numbers sort as the tuples
+    workloads = sorted({key[0] for f in shares for key in lay.keys[f]})
+    places = sorted({(f, key[1]) for f in shares for key in lay.keys[f]})
+    w_of = {w: i for i, w in enumerate(workloads)}
+    p_of = {p: i for i, p in enumerate(places)}
+    periods = max([t for _, t in d.active], default=0) + 2  # t + 1 fits as well
+    parts = []
+    for f in shares:
+        keys = lay.keys[f]
+        w = np.fromiter((w_of[key[0]] for key in keys), np.int64, len(keys))
+        p = np.fromiter((p_of[(f, key[1])] for key in keys), np.int64, len(keys))
+        t = np.fromiter((key[-1] for key in keys), np.int64, len(keys))
+        parts.append((w * len(places) + p) * periods + t)
+    code = np.concatenate(parts)
+    columns = np.concatenate([lay.positions(f) for f in shares])
+    level, row = np.unique(code, return_inverse=True)
+    order = np.argsort(row, kind="stable")  # a level's positions in order
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=len(level)))))
+    matrix = sp.csr_matrix((np.ones(len(row)), columns[order], indptr), (len(level), lay.n))
+    # the moves: (w, p, t) for t = u and u + 1 of each level (w, p, u), w active in t − 1, t
+    active = np.zeros((len(workloads), periods + 1), dtype=bool)  # column t + 1: period t
+    for w, t in d.active:
+        if w in w_of:
+            active[w_of[w], t + 1] = True
+    candidates = np.concatenate((level, level + 1))
+    w, t = candidates // (len(places) * periods), candidates % periods
+    moves = np.unique(candidates[active[w, t] & active[w, t + 1]])
+    w, p, t = moves // (len(places) * periods), moves // periods % len(places), moves % periods
+    index = [
+        (workloads[a], places[b][0], places[b][1], c)
+        for a, b, c in zip(w.tolist(), p.tolist(), t.tolist(), strict=True)
+    ]
+
+    def row_of(codes: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(level, codes), max(len(level) - 1, 0))
+        return np.where(level[at] == codes, at, -1) if len(level) else np.full(len(codes), -1)
+
+    now, before = row_of(moves), row_of(moves - 1)
+    out = Levels(matrix, index, now, before)
+    m._levels = (d, out)
     return out
 
 
@@ -55,44 +119,58 @@ def add_stability(
     ``scale`` is the objective's scale (solve.objective_scale), so the cost row has the
     objective's magnitudes.
     """
-    shares = placed_shares(m.layout)
-    active = set(d.active)
-    index = sorted(
-        {
-            (w, p[0], p[1], t)
-            for (w, p, u) in shares
-            for t in (u, u + 1)
-            if (w, t - 1) in active and (w, t) in active
-        }
-    )
+    lv = levels(m, d)
+    index = lv.index
     m.MOVES = pyo.Set(initialize=index, dimen=4, ordered=True)
     m.move = pyo.Var(m.MOVES, bounds=(0.0, 1.0))
     # Each row as Pyomo reads move ≥ S[t] − S[t−1]: S[t] − S[t−1] − move ≤ 0. A
-    # column −1 − i is move[index[i]] (ArrayRows' others).
-    up, down = Entries(), Entries()
-    rows, columns, signs = [], [], []
-    for i, (w, env, o, t) in enumerate(index):
-        now, before = shares.get((w, (env, o), t), []), shares.get((w, (env, o), t - 1), [])
-        rows += [i] * (len(now) + len(before))
-        columns += now + before
-        signs += [1.0] * len(now) + [-1.0] * len(before)
+    # column −1 − i is move[index[i]] (ArrayRows' others: m.move).
     n = len(index)
+    # S[w,p,t] − S[w,p,t−1] of each move as its shares' columns (+1 at t, −1 at t − 1)
+    now, before = np.flatnonzero(lv.now >= 0), np.flatnonzero(lv.before >= 0)
+    pick = sp.csr_matrix(
+        (
+            np.concatenate((np.ones(len(now)), np.full(len(before), -1.0))),
+            (np.concatenate((now, before)), np.concatenate((lv.now[now], lv.before[before]))),
+        ),
+        shape=(n, lv.levels.shape[0]),
+    )
+    rise = (pick @ lv.levels).tocoo()
     move_columns = np.arange(-1, -1 - n, -1)
-    up.add(rows, columns, signs)
+    up, down = Entries(), Entries()
+    up.add(rise.row, rise.col, rise.data)
     up.add(range(n), move_columns, np.full(n, -1.0))
-    down.add(rows, columns, [-x for x in signs])
+    down.add(rise.row, rise.col, -rise.data)
     down.add(range(n), move_columns, np.full(n, -1.0))
-    others = list(m.move.values())
+    others = m.move
+    # its columns' bounds and integrality, which the hand-off reads instead of each variable
+    m.move.declared = (np.zeros(n), np.ones(n), np.zeros(n, dtype=bool))
     add_array_family(m, "move_up", m.MOVES, up.rows(-math.inf, 0.0, n, others))
     add_array_family(m, "move_down", m.MOVES, down.rows(-math.inf, 0.0, n, others))
-    m.cost_limit = pyo.Constraint(expr=scaled_cost(m, scale, row=True) <= cost_limit * scale)
-    moves = 0.5 * pyo.quicksum(m.move.values())
+    # cost_limit as Pyomo's walk of the row's expression has it (models/objective.py)
+    cost, constant = scaled_cost(m, scale, row=True)
+    at = np.flatnonzero(cost)
+    row, upper = np.zeros(len(at), np.int64), np.array([cost_limit * scale])
+    limit = ArrayRows(
+        row, at, cost[at], np.array([-math.inf]), upper, constant=np.array([constant])
+    )
+    add_array_family(m, "cost_limit", None, limit)
+    # least_moves: its costs as arrays, the numbers Pyomo's standard repn read from the
+    # ledger's (the hand-off takes them; tests/test_rows.py), and its Pyomo expression
+    # the formula itself, on the cost model's total_cost
+    moves = 0.5 * LinearExpression(list(m.move.values()))
     band = cost_limit - optimum
     tie: object = 0.0
+    columns, coefs, offset = move_columns, np.full(n, 0.5), 0.0
     if band > 0:  # the weight as Pyomo's walk of TIE_WEIGHT · (cost − optimum) / band has it
         weight = 1 / (1.0 * band) * TIE_WEIGHT
-        tie = scaled_cost(m, weight, row=False) - weight * optimum
+        cost, constant = scaled_cost(m, weight, row=False)
+        at = np.flatnonzero(cost)
+        columns, coefs = np.concatenate((move_columns, at)), np.concatenate((coefs, cost[at]))
+        offset = (0 + constant if constant else 0) + -(weight * optimum)
+        tie = weight * (m.total_cost.expr - optimum)
     m.least_moves = pyo.Objective(expr=moves + tie, sense=pyo.minimize)
+    m.least_moves.arrays = ArrayObjective(columns, coefs, offset, others)
 
 
 def remove_stability(m: pyo.Block) -> None:
@@ -102,29 +180,22 @@ def remove_stability(m: pyo.Block) -> None:
             m.del_component(name)
 
 
-def moves_at(m: pyo.Block, d: ModelData) -> dict[tuple[str, int], dict[Place, float]]:
-    """At the plan loaded in ``m``: (w, t) -> place -> S[w,p,t] − S[w,p,t−1] (non-zero
-    changes only, beyond 1e-9), for w active in t − 1 and t. Half the sum of their sizes is
-    the share of w's demand moved into t."""
-    level: dict[tuple[str, Place, int], float] = defaultdict(float)
-    x = m.layout.values().tolist()
-    for key, positions in placed_shares(m.layout).items():
-        level[key] = sum(x[j] for j in positions)
-    places: dict[str, set[Place]] = defaultdict(set)
-    for w, p, _ in level:
-        places[w].add(p)
-    active = set(d.active)
-    out: dict[tuple[str, int], dict[Place, float]] = {}
-    for w, t in d.active:
-        if (w, t - 1) not in active:
-            continue
-        change = {p: level[(w, p, t)] - level[(w, p, t - 1)] for p in sorted(places[w])}
-        change = {p: x for p, x in change.items() if abs(x) > 1e-9}
-        if change:
-            out[(w, t)] = change
-    return out
+def moves_at(
+    m: pyo.Block, d: ModelData, x: np.ndarray | None = None
+) -> dict[tuple[str, int], dict[Place, float]]:
+    """At the plan loaded in ``m`` (or at the layout positions' values ``x``): (w, t) ->
+    place -> S[w,p,t] − S[w,p,t−1] (non-zero changes only, beyond 1e-9), for w active
+    in t − 1 and t, in the order of ``d.active`` and of the places. Half the sum of their
+    sizes is the share of w's demand moved into t."""
+    lv = levels(m, d)
+    change = lv.changes(m.layout.values() if x is None else x)
+    found: dict[tuple[str, int], dict[Place, float]] = defaultdict(dict)
+    for i in np.flatnonzero(np.abs(change) > 1e-9).tolist():
+        w, env, o, t = lv.index[i]
+        found[(w, t)][(env, o)] = float(change[i])
+    return {key: found[key] for key in d.active if key in found}
 
 
-def total_moves(m: pyo.Block, d: ModelData) -> float:
-    """½ Σ |S[w,p,t] − S[w,p,t−1]| over the plan loaded in ``m``."""
-    return sum(0.5 * sum(abs(x) for x in c.values()) for c in moves_at(m, d).values())
+def total_moves(m: pyo.Block, d: ModelData, x: np.ndarray | None = None) -> float:
+    """½ Σ |S[w,p,t] − S[w,p,t−1]| over the plan loaded in ``m`` (or ``x``, as moves_at)."""
+    return sum(0.5 * sum(abs(x) for x in c.values()) for c in moves_at(m, d, x).values())
