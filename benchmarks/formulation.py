@@ -74,6 +74,7 @@ VARIANTS: dict[str, Variant] = {
     "share_ready": Variant(highs={"*": None}),
     "options": Variant(without=("share_ready",)),
     "now": Variant(),
+    "pscost8": Variant(highs={"mip_pscost_minreliable": None}),
 }
 
 

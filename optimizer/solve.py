@@ -53,6 +53,7 @@ HIGHS_DEFAULTS: dict[str, object] = {
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
     "mip_heuristic_run_root_reduced_cost": False,
+    "mip_pscost_minreliable": 2,  # HiGHS's own: 8 (less strong branching)
 }
 
 
