@@ -376,6 +376,76 @@ def test_the_next_spare_worker_starts_beside_the_event_loop(tmp_path: Path):
     assert done.returncode == 0 and "spare ok" in done.stdout, done.stderr
 
 
+CANCEL_IN_HIGHSPY = """
+import linecache, os, signal, sys
+from multiprocessing import Pipe
+from optimizer.calculator import process
+from optimizer.calculator.controls import Request
+from optimizer.calculator.engine import Engine
+from optimizer.inputs import read_plan
+from optimizer.scenarios import Override
+from optimizer.solve import SolverOptions
+
+engine = Engine(read_plan(sys.argv[1]), SolverOptions(threads=1))
+signal.signal(process.CANCEL, process._on_cancel)
+signal.signal(process.RETRY, process._on_retry)
+ours, theirs = Pipe()
+fired = []
+
+def line(frame, event, arg):
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    if event == "line" and process._State.anywhere and not fired and text.startswith("t = Thread("):
+        fired.append(text)  # highspy's start lock is taken, its solver thread not started
+        os.kill(os.getpid(), process.CANCEL)
+    return line
+
+def calls(frame, event, arg):
+    code = frame.f_code
+    return line if code.co_name == "startSolve" and "highspy" in code.co_filename else None
+
+def job(n, request, traced=False):
+    sys.settrace(calls if traced else None)
+    try:
+        process._run(theirs, engine, n, request)
+    finally:
+        sys.settrace(None)
+    kinds = []
+    while ours.poll():
+        kinds.append(ours.recv()[0])
+    return [k for k in kinds if k != "progress"]
+
+power = Request((Override("power_price_multiplier", "*", "*", 1.6),))
+api = Request((Override("api_price_multiplier", "*", "*", 0.4),))
+print("first", job(1, power, traced=True), fired, flush=True)
+print("second", job(2, api), flush=True)
+"""
+
+
+def test_a_cancel_inside_highspy_leaves_the_next_solve_working(tmp_path: Path):
+    """A newer change's cancel that lands inside highspy's Python wrapper, between its
+    taking the class-wide start lock and starting its solver thread, cancels the job
+    without leaving the lock held: the worker's next change gets its final answer (an
+    exception raised there used to leave every later solve of the process waiting
+    forever, the page on "Solving" for good). In a process of its own, with the worker's
+    signal handlers, the signal sent at that line of highspy's code."""
+    script = tmp_path / "cancel.py"
+    script.write_text(CANCEL_IN_HIGHSPY)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", str(script), str(SEED)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"the next solve never ended: {exc.stdout!r}") from None
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()[-2:]
+    assert first.startswith("first ['quick', 'cancelled', 'end']") and "t = Thread(" in first
+    assert second == "second ['quick', 'final', 'end']", done.stdout
+
+
 def test_a_full_solve_reports_its_best_plan_so_far(tmp_path: Path):
     """HiGHS's improving plans reach the calculator as they are found: each no better than
     the finished optimum, each bound no higher than it, and the last plan the optimum."""

@@ -10,11 +10,14 @@ has found so far and its bound: never certified, never final); then
 always ``("end", id)`` last.
 
 A newer change cancels the job in progress: the server sends SIGUSR1. While HiGHS
-solves, the signal interrupts it (highspy cancels the solve, HiGHS's own interrupt,
-and optimizer.solve.run_highs raises KeyboardInterrupt). The full solve stops anywhere
-(Engine.final: nothing kept changes there); while the answer at once is made, the
-signal is noted and the job stops at the next safe point, so the kept LPs are never left
-half changed. The worker ignores SIGINT: Ctrl-C in the terminal belongs to the server,
+solves, the signal interrupts it (the solve is cancelled, HiGHS's own interrupt, and
+optimizer.solve.run_highs raises KeyboardInterrupt). The full solve stops anywhere
+(Engine.final: nothing kept changes there) but inside highspy's Python wrapper, whose
+class-wide locks an exception raised there can leave held (every later solve of the
+process would then wait forever): there the signal cancels the solve and is tried again
+RETRY_S later, until it lands outside. While the answer at once is made, the signal is
+noted and the job stops at the next safe point, so the kept LPs are never left half
+changed. The worker ignores SIGINT: Ctrl-C in the terminal belongs to the server,
 which stops it.
 """
 
@@ -30,12 +33,16 @@ from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
 
+import highspy
+
 from optimizer.calculator.engine import Base, Engine
 from optimizer.calculator.linear import Linear
 from optimizer.plan import Plan
 from optimizer.solve import SolverOptions, watching
 
 CANCEL = signal.SIGUSR1
+RETRY = signal.SIGALRM  # a cancel that landed inside highspy, tried again
+RETRY_S = 0.02
 Shared = tuple[Base, Linear]  # what the first worker finds and every later one is given
 
 
@@ -45,22 +52,43 @@ class _State:
     anywhere = False  # the job may stop anywhere (it builds a model of its own)
 
 
-def _in_highs(frame: FrameType | None) -> bool:
-    """True when the interrupted code is highspy waiting for its solver thread."""
+def _in_highs(frame: FrameType | None) -> tuple[bool, highspy.Highs | None]:
+    """Whether the interrupted code is in highspy's Python wrapper, and the HiGHS
+    instance it works for (when a frame of it has one)."""
+    inside = False
     while frame is not None:
-        code = frame.f_code
-        if code.co_name == "joinSolve" and "highspy" in code.co_filename:
-            return True
+        if "highspy" in frame.f_code.co_filename:
+            inside = True
+            h = frame.f_locals.get("self")
+            if isinstance(h, highspy.Highs):
+                return True, h
         frame = frame.f_back
-    return False
+    return inside, None
+
+
+def _stop(frame: FrameType | None) -> None:
+    """Stop the cancelled job where it is safe: outside highspy, at once when it may stop
+    anywhere; inside, by cancelling the solve (HiGHS stops at its next check and
+    run_highs raises) and trying again once the wrapper has been left."""
+    inside, h = _in_highs(frame)
+    if inside:
+        if h is not None:
+            h.cancelSolve()
+        signal.setitimer(signal.ITIMER_REAL, RETRY_S)
+    elif _State.anywhere:
+        raise KeyboardInterrupt
 
 
 def _on_cancel(signum: int, frame: FrameType | None) -> None:
     if not _State.busy:
         return
     _State.cancel = True
-    if _State.anywhere or _in_highs(frame):
-        raise KeyboardInterrupt
+    _stop(frame)
+
+
+def _on_retry(signum: int, frame: FrameType | None) -> None:
+    if _State.busy and _State.cancel:  # a retry left from an ended job does nothing
+        _stop(frame)
 
 
 @contextlib.contextmanager
@@ -84,6 +112,7 @@ def main(conn: Connection, plan: Plan, options: SolverOptions, shared: Shared | 
     answer jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(CANCEL, _on_cancel)
+    signal.signal(RETRY, _on_retry)
     with open(os.devnull, "wb") as null:  # highspy prints when a solve is interrupted
         os.dup2(null.fileno(), 1)
     engine = Engine(plan, options, *(shared or (None, None)))
