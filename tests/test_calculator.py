@@ -359,20 +359,25 @@ if __name__ == "__main__":
 """
 
 
+def own_process(tmp_path: Path, script: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``script`` run on the seed example by this Python in a process of its own."""
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    return subprocess.run(
+        [sys.executable, "-P", str(path), str(SEED)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=tmp_path,
+    )
+
+
 def test_the_next_spare_worker_starts_beside_the_event_loop(tmp_path: Path):
     """A tab's first change takes the spare worker and returns at once: the next spare
     starts in a thread (starting a process waits until it has read the plan), and the
     next tab takes it when it is ready. In a process of its own, as the server runs (the
     workers' fork server must not be this one's)."""
-    script = tmp_path / "spare.py"
-    script.write_text(SPARE)
-    done = subprocess.run(
-        [sys.executable, "-P", str(script), str(SEED)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
+    done = own_process(tmp_path, SPARE, 600)
     assert done.returncode == 0 and "spare ok" in done.stdout, done.stderr
 
 
@@ -428,16 +433,8 @@ def test_a_cancel_inside_highspy_leaves_the_next_solve_working(tmp_path: Path):
     exception raised there used to leave every later solve of the process waiting
     forever, the page on "Solving" for good). In a process of its own, with the worker's
     signal handlers, the signal sent at that line of highspy's code."""
-    script = tmp_path / "cancel.py"
-    script.write_text(CANCEL_IN_HIGHSPY)
     try:
-        done = subprocess.run(
-            [sys.executable, "-P", str(script), str(SEED)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+        done = own_process(tmp_path, CANCEL_IN_HIGHSPY, 120)
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"the next solve never ended: {exc.stdout!r}") from None
     assert done.returncode == 0, done.stderr
