@@ -75,6 +75,7 @@ VARIANTS: dict[str, Variant] = {
     "options": Variant(without=("share_ready",)),
     "now": Variant(),
     "pscost8": Variant(highs={"mip_pscost_minreliable": None}),
+    "rootpresolve": Variant(highs={"mip_root_presolve_only": True}),
 }
 
 
