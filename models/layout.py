@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import members
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import declared_bounds
 
@@ -107,7 +108,7 @@ def layout(d: ModelData, m: pyo.Block | None = None) -> Layout:
             var = getattr(m, family)
             if len(var) != len(index):
                 raise ValueError(f"{family} has {len(var)} variables for {len(index)} indexes")
-            variables.extend(var.values())
+            variables.extend(members(var))
     bounds = declared_bounds(d)
     lower = np.concatenate([bounds[f][0] for f in FAMILIES]).astype(float)
     upper = np.concatenate([bounds[f][1] for f in FAMILIES]).astype(float)

@@ -6,6 +6,7 @@ import math
 
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
@@ -34,7 +35,7 @@ def add_share_ready(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
         return
     layout = m.layout
     index, rows = keyed(keys)
-    m.SHARE_READY = pyo.Set(initialize=index, dimen=3, ordered=True)
+    index_set(m, "SHARE_READY", index, 3)
     entries = Entries()
     entries.add(rows, layout.positions("onprem")[on_new], [1.0] * len(rows))
     build = layout.position("build")

@@ -6,6 +6,7 @@ with the integer decisions fixed, minimises the moves, and removes it again.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.expr import LinearExpression
 
+from optimizer.models.components import DeferredObjective, index_set
 from optimizer.models.constraints._util import (
     ArrayObjective,
     ArrayRows,
@@ -121,7 +123,7 @@ def add_stability(
     """
     lv = levels(m, d)
     index = lv.index
-    m.MOVES = pyo.Set(initialize=index, dimen=4, ordered=True)
+    index_set(m, "MOVES", index, 4)
     m.move = pyo.Var(m.MOVES, bounds=(0.0, 1.0))
     # Each row as Pyomo reads move ≥ S[t] − S[t−1]: S[t] − S[t−1] − move ≤ 0. A
     # column −1 − i is move[index[i]] (ArrayRows' others: m.move).
@@ -157,10 +159,9 @@ def add_stability(
     add_array_family(m, "cost_limit", None, limit)
     # least_moves: its costs as arrays, the numbers Pyomo's standard repn read from the
     # ledger's (the hand-off takes them; tests/test_rows.py), and its Pyomo expression
-    # the formula itself, on the cost model's total_cost
-    moves = 0.5 * LinearExpression(list(m.move.values()))
+    # the formula itself, on the cost model's total_cost, made when read
     band = cost_limit - optimum
-    tie: object = 0.0
+    weight = None
     columns, coefs, offset = move_columns, np.full(n, 0.5), 0.0
     if band > 0:  # the weight as Pyomo's walk of TIE_WEIGHT · (cost − optimum) / band has it
         weight = 1 / (1.0 * band) * TIE_WEIGHT
@@ -168,9 +169,17 @@ def add_stability(
         at = np.flatnonzero(cost)
         columns, coefs = np.concatenate((move_columns, at)), np.concatenate((coefs, cost[at]))
         offset = (0 + constant if constant else 0) + -(weight * optimum)
-        tie = weight * (m.total_cost.expr - optimum)
-    m.least_moves = pyo.Objective(expr=moves + tie, sense=pyo.minimize)
+    make = functools.partial(_least_moves, weight=weight, optimum=optimum)
+    m.least_moves = DeferredObjective(make)
     m.least_moves.arrays = ArrayObjective(columns, coefs, offset, others)
+
+
+def _least_moves(m: pyo.Block, weight: float | None, optimum: float) -> object:
+    """least_moves' Pyomo expression: ½ Σ move + weight · (total_cost − optimum), the
+    second term left out without a ``weight``."""
+    moves = 0.5 * LinearExpression(list(m.move.values()))
+    tie: object = 0.0 if weight is None else weight * (m.total_cost.expr - optimum)
+    return moves + tie
 
 
 def remove_stability(m: pyo.Block) -> None:
