@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
 
 Place = tuple[str, str]  # environment, location (a site for on-prem: its rack types together)
+_FIRST, _SECOND, _LAST = (operator.itemgetter(i) for i in (0, 1, -1))
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,20 @@ def levels(m: pyo.Block, d: ModelData) -> Levels:
     shares = ("onprem", "cloud", "api", "edge")
     # each share's (w, p, t) as one number, (w · places + p) · periods + t, with the
     # workloads and places numbered in sorted order, so the numbers sort as the tuples
-    workloads = sorted({key[0] for f in shares for key in lay.keys[f]})
-    places = sorted({(f, key[1]) for f in shares for key in lay.keys[f]})
+    first = {f: list(map(_FIRST, lay.keys[f])) for f in shares}  # workload
+    second = {f: list(map(_SECOND, lay.keys[f])) for f in shares}  # location
+    workloads = sorted(set().union(*first.values()))
+    places = sorted((f, o) for f in shares for o in set(second[f]))
     w_of = {w: i for i, w in enumerate(workloads)}
     p_of = {p: i for i, p in enumerate(places)}
     periods = max([t for _, t in d.active], default=0) + 2  # t + 1 fits as well
     parts = []
     for f in shares:
-        keys = lay.keys[f]
-        w = np.fromiter((w_of[key[0]] for key in keys), np.int64, len(keys))
-        p = np.fromiter((p_of[(f, key[1])] for key in keys), np.int64, len(keys))
-        t = np.fromiter((key[-1] for key in keys), np.int64, len(keys))
+        n = len(lay.keys[f])
+        here = {o: i for (g, o), i in p_of.items() if g == f}
+        w = np.fromiter(map(w_of.__getitem__, first[f]), np.int64, n)
+        p = np.fromiter(map(here.__getitem__, second[f]), np.int64, n)
+        t = np.fromiter(map(_LAST, lay.keys[f]), np.int64, n)
         parts.append((w * len(places) + p) * periods + t)
     code = np.concatenate(parts)
     columns = np.concatenate([lay.positions(f) for f in shares])
