@@ -32,12 +32,10 @@ def add_rack_capacity(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
         k: float(rv["accelerators_per_rack"]) * d.hours * d.max_utilization  # type: ignore[arg-type]
         for k, rv in d.rack.items()
     }
+    ah_cap = d.ah_cap
+    hours = [ah_cap[(w, acc[k], t)] for w, _, k, t in d.onprem]
     entries = Entries()
-    entries.add(
-        rows,
-        layout.positions("onprem"),
-        (d.ah_cap[(w, acc[k], t)] for w, _, k, t in d.onprem),
-    )
+    entries.add(rows, layout.positions("onprem"), hours)
     buy = layout.position("buy")
     at, columns, coefs, upper = [], [], [], []
     for i, (s, k, t) in enumerate(index):
