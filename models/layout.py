@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import members
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import declared_bounds
 
@@ -65,14 +66,16 @@ class Layout:
 
     @functools.cached_property
     def _lookup(self) -> dict[str, dict[tuple, int]]:
-        return {
-            family: {key: self.offset[family] + i for i, key in enumerate(keys)}
-            for family, keys in self.keys.items()
-        }
+        return {}  # family -> index -> position, made for a family when first asked
 
     def position(self, family: str) -> dict[tuple, int]:
         """Index -> position, for ``family``."""
-        return self._lookup[family]
+        found = self._lookup.get(family)
+        if found is None:
+            start = self.offset[family]
+            found = {key: start + i for i, key in enumerate(self.keys[family])}
+            self._lookup[family] = found
+        return found
 
     def values(self) -> np.ndarray:
         """The variables' values by position (0 where a variable has none)."""
@@ -89,7 +92,7 @@ class Layout:
 
     def at(self, family: str, keys: list[tuple]) -> np.ndarray:
         """The positions of ``keys`` of ``family``."""
-        lookup = self._lookup[family]
+        lookup = self.position(family)
         return np.fromiter((lookup[k] for k in keys), dtype=np.int64, count=len(keys))
 
 
@@ -107,7 +110,7 @@ def layout(d: ModelData, m: pyo.Block | None = None) -> Layout:
             var = getattr(m, family)
             if len(var) != len(index):
                 raise ValueError(f"{family} has {len(var)} variables for {len(index)} indexes")
-            variables.extend(var.values())
+            variables.extend(members(var))
     bounds = declared_bounds(d)
     lower = np.concatenate([bounds[f][0] for f in FAMILIES]).astype(float)
     upper = np.concatenate([bounds[f][1] for f in FAMILIES]).astype(float)

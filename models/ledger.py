@@ -337,11 +337,14 @@ def used_hours(d: ModelData, lay: Layout) -> Used:
     """(site, rack type, t) -> the on-prem share columns there and the accelerator-hours
     each uses at average load (the busy draw of energy; capacity is held for peak)."""
     out: Used = {}
-    start = lay.offset["onprem"]
-    for i, (w, s, k, t) in enumerate(d.onprem):
-        columns, hours = out.setdefault((s, k, t), ([], []))
-        columns.append(start + i)
-        hours.append(d.ah_avg[(w, d.rack[k]["accelerator"], t)])
+    ah_avg = d.ah_avg
+    accelerator = {k: rv["accelerator"] for k, rv in d.rack.items()}
+    for j, (w, s, k, t) in enumerate(d.onprem, lay.offset["onprem"]):
+        found = out.get((s, k, t))
+        if found is None:
+            found = out[(s, k, t)] = ([], [])
+        found[0].append(j)
+        found[1].append(ah_avg[(w, accelerator[k], t)])
     return out
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import DeferredObjective
 from optimizer.models.emissions import emission_ledger
 from optimizer.models.layout import Layout
 from optimizer.models.ledger import Ledger, Terms, Used, edge_purchases, expression, used_hours
@@ -210,16 +211,21 @@ def ledger_objective(m: pyo.Block) -> list[tuple[pyo.Block, float]] | None:
     return None
 
 
+def _total_cost(m: pyo.Block) -> object:
+    """total_cost's Pyomo expression: Σ cost_vector[j] · x[j] + its constant over the
+    layout of ``m`` (the hand-off takes ``m.cost_vector`` itself: objective_vector)."""
+    cost, offset = m.cost_vector
+    return expression(cost, offset, m.layout.variables)
+
+
 def set_total_cost(m: pyo.Block) -> None:
     """``m.total_cost`` and ``m.cost_vector`` from ``m.costs`` (created, or replaced)."""
     m.cost_vector = None
-    cost, offset = discounted(m)
-    m.cost_vector = (cost, offset)
-    expr = expression(cost, offset, m.layout.variables)
+    m.cost_vector = discounted(m)
     if hasattr(m, "total_cost"):
-        m.total_cost.expr = expr
+        m.total_cost.pending()
     else:
-        m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize)
+        m.total_cost = DeferredObjective(_total_cost)
 
 
 def reprice(m: pyo.Block, d: ModelData, prices_only: bool = False) -> None:

@@ -8,19 +8,20 @@ from collections import defaultdict
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.sets import ModelData
 
 
 def add_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Integer decisions (build, buy, commit, edge_buy) and continuous shares."""
-    m.BUILD = pyo.Set(initialize=d.build, dimen=2, ordered=True)
-    m.BUY = pyo.Set(initialize=d.buy, dimen=3, ordered=True)
-    m.RESERVED_BLOCKS = pyo.Set(initialize=d.reserved_blocks, dimen=2, ordered=True)
-    m.EDGE_BUY = pyo.Set(initialize=d.edge_buy, dimen=3, ordered=True)
-    m.ONPREM = pyo.Set(initialize=d.onprem, dimen=4, ordered=True)
-    m.CLOUD = pyo.Set(initialize=d.cloud, dimen=3, ordered=True)
-    m.API = pyo.Set(initialize=d.api, dimen=3, ordered=True)
-    m.EDGE = pyo.Set(initialize=d.edge, dimen=3, ordered=True)
+    index_set(m, "BUILD", d.build, 2)
+    index_set(m, "BUY", d.buy, 3)
+    index_set(m, "RESERVED_BLOCKS", d.reserved_blocks, 2)
+    index_set(m, "EDGE_BUY", d.edge_buy, 3)
+    index_set(m, "ONPREM", d.onprem, 4)
+    index_set(m, "CLOUD", d.cloud, 3)
+    index_set(m, "API", d.api, 3)
+    index_set(m, "EDGE", d.edge, 3)
 
     m.build = pyo.Var(m.BUILD, domain=pyo.Binary)
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)

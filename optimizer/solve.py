@@ -547,8 +547,9 @@ def fixed_lp_duals(
     """
     lp = compiled.highs.getLp()
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
-    for j, var in enumerate(compiled.columns):
-        if compiled.integer[j] and fix(var):
+    for j in np.flatnonzero(compiled.integer).tolist():
+        var = compiled.columns[j]
+        if fix(var):
             value = round(var.value or 0.0)
             lower[j] = upper[j] = value
     lp.col_lower_, lp.col_upper_ = lower, upper

@@ -68,7 +68,7 @@ def cost_limit(solved: Solved, mip_gap: float) -> float:
 
 
 def _integers(compiled: Compiled) -> list[pyo.Var]:
-    return [v for v, integer in zip(compiled.columns, compiled.integer, strict=True) if integer]
+    return [compiled.columns[j] for j in np.flatnonzero(compiled.integer).tolist()]
 
 
 def stabilise(

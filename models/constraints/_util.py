@@ -97,9 +97,16 @@ def keyed(
 ) -> tuple[list[tuple[object, ...]], np.ndarray]:
     """The rows of entries keyed ``keys``: the rows' keys (``index``, else the distinct
     keys in the order they first appear) and each entry's row."""
-    rows = list(dict.fromkeys(keys)) if index is None else list(index)
-    row_of = {key: i for i, key in enumerate(rows)}
-    return rows, np.fromiter((row_of[key] for key in keys), dtype=np.int64, count=len(keys))
+    if index is None:
+        row_of: dict[tuple[object, ...], int] = {}
+        for key in keys:
+            if key not in row_of:
+                row_of[key] = len(row_of)
+        rows = list(row_of)
+    else:
+        rows = list(index)
+        row_of = {key: i for i, key in enumerate(rows)}
+    return rows, np.fromiter(map(row_of.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
 def add_array_family(

@@ -6,6 +6,7 @@ import math
 
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 
@@ -25,7 +26,7 @@ def add_api_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
     if not mine:
         return
     index, rows = keyed([(d.api[p][1], d.api[p][2]) for p in mine])
-    m.API_LIMITED = pyo.Set(initialize=index, dimen=2, ordered=True)
+    index_set(m, "API_LIMITED", index, 2)
     entries = Entries()
     entries.add(
         rows, m.layout.positions("api")[mine], (d.demand[(d.api[p][0], d.api[p][2])] for p in mine)

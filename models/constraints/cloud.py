@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 
@@ -44,13 +45,13 @@ def add_cloud_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
         return entries, rows
 
     if quota_index:
-        m.CLOUD_QUOTA = pyo.Set(initialize=quota_index, dimen=2, ordered=True)
+        index_set(m, "CLOUD_QUOTA", quota_index, 2)
         entries, _ = use(quota_index)
         upper = [_quota(d, c) * d.hours for c, _ in quota_index]  # type: ignore[operator]
         rows = entries.rows(-math.inf, upper, len(quota_index))
         add_array_family(m, "cloud_quota", m.CLOUD_QUOTA, rows)
     if reserved_index:
-        m.RESERVED_USE = pyo.Set(initialize=reserved_index, dimen=2, ordered=True)
+        index_set(m, "RESERVED_USE", reserved_index, 2)
         entries, _ = use(reserved_index)
         commit = layout.position("commit")
         entries.add(

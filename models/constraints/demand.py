@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 
@@ -22,7 +23,7 @@ def add_demand(m: pyo.ConcreteModel, d: ModelData) -> None:
     keys = [(key[0], key[-1]) for family in SHARES for key in layout.keys[family]]
     served = set(keys)
     index = [key for key in d.active if key in served]
-    m.DEMAND = pyo.Set(initialize=index, dimen=2, ordered=True)
+    index_set(m, "DEMAND", index, 2)
     if not index:
         return
     _, rows = keyed(keys, index)

@@ -6,6 +6,7 @@ import math
 
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
@@ -25,18 +26,16 @@ def add_rack_capacity(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
     index, rows = keyed([(s, k, t) for _, s, k, t in d.onprem])
     if not index:
         return
-    m.RACK_USE = pyo.Set(initialize=index, dimen=3, ordered=True)
+    index_set(m, "RACK_USE", index, 3)
     acc = {k: rv["accelerator"] for k, rv in d.rack.items()}
     per_rack = {
         k: float(rv["accelerators_per_rack"]) * d.hours * d.max_utilization  # type: ignore[arg-type]
         for k, rv in d.rack.items()
     }
+    ah_cap = d.ah_cap
+    hours = [ah_cap[(w, acc[k], t)] for w, _, k, t in d.onprem]
     entries = Entries()
-    entries.add(
-        rows,
-        layout.positions("onprem"),
-        (d.ah_cap[(w, acc[k], t)] for w, _, k, t in d.onprem),
-    )
+    entries.add(rows, layout.positions("onprem"), hours)
     buy = layout.position("buy")
     at, columns, coefs, upper = [], [], [], []
     for i, (s, k, t) in enumerate(index):

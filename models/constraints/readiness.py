@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
+import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import Entries, add_array_family, keyed
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
@@ -25,22 +28,23 @@ def add_share_ready(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
     below the optimum; docs/performance.md). Assembled as arrays.
     """
     new_sites = set(d.new_sites)
-    on_new, keys = [], []
-    for p, (w, s, _, t) in enumerate(d.onprem):
-        if s in new_sites:
-            on_new.append(p)
-            keys.append((w, s, t))
+    onprem = d.onprem
+    on_new = [p for p, key in enumerate(onprem) if key[1] in new_sites]
     if not on_new:
         return
+    keys = [(w, s, t) for w, s, _, t in map(onprem.__getitem__, on_new)]
     layout = m.layout
     index, rows = keyed(keys)
-    m.SHARE_READY = pyo.Set(initialize=index, dimen=3, ordered=True)
+    index_set(m, "SHARE_READY", index, 3)
     entries = Entries()
     entries.add(rows, layout.positions("onprem")[on_new], [1.0] * len(rows))
     build = layout.position("build")
     builds: dict[tuple[str, int], list[int]] = {}  # (site, t) -> its ready columns
     for s, t in {(s, t) for _, s, t in index}:
         builds[(s, t)] = [build[key] for key in x.ready_builds(s, t)]
-    ready = [(i, j) for i, (_, s, t) in enumerate(index) for j in builds[(s, t)]]
-    entries.add((i for i, _ in ready), (j for _, j in ready), [-1.0] * len(ready))
+    ready = [builds[(s, t)] for _, s, t in index]  # each row's ready columns
+    counts = np.fromiter(map(len, ready), np.int64, len(ready))
+    total = int(counts.sum())
+    columns = np.fromiter(itertools.chain.from_iterable(ready), np.int64, total)
+    entries.add(np.repeat(np.arange(len(index)), counts), columns, np.full(total, -1.0))
     add_array_family(m, "share_ready", m.SHARE_READY, entries.rows(-math.inf, 0.0, len(index)))

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.models.components import index_set
 from optimizer.models.constraints._util import at_most
 from optimizer.models.sets import ModelData
 from optimizer.models.variables import Derived
@@ -28,7 +29,7 @@ def add_site_limits(m: pyo.ConcreteModel, d: ModelData, x: Derived) -> None:
         types[s].append(k)
     index = [(s, t) for s in d.sites if types[s] for t in d.periods]
     if index:
-        m.SITE_PERIODS = pyo.Set(initialize=index, dimen=2, ordered=True)
+        index_set(m, "SITE_PERIODS", index, 2)
 
         def load(s: str, t: int, cooling: str | None) -> object:
             return pyo.quicksum(

@@ -6,7 +6,9 @@ with the integer decisions fixed, minimises the moves, and removes it again.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,6 +17,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.expr import LinearExpression
 
+from optimizer.models.components import DeferredObjective, index_set
 from optimizer.models.constraints._util import (
     ArrayObjective,
     ArrayRows,
@@ -26,6 +29,7 @@ from optimizer.models.objective import scaled_cost
 from optimizer.models.sets import ModelData
 
 Place = tuple[str, str]  # environment, location (a site for on-prem: its rack types together)
+_FIRST, _SECOND, _LAST = (operator.itemgetter(i) for i in (0, 1, -1))
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,20 @@ def levels(m: pyo.Block, d: ModelData) -> Levels:
     shares = ("onprem", "cloud", "api", "edge")
     # each share's (w, p, t) as one number, (w · places + p) · periods + t, with the
     # workloads and places numbered in sorted order, so the numbers sort as the tuples
-    workloads = sorted({key[0] for f in shares for key in lay.keys[f]})
-    places = sorted({(f, key[1]) for f in shares for key in lay.keys[f]})
+    first = {f: list(map(_FIRST, lay.keys[f])) for f in shares}  # workload
+    second = {f: list(map(_SECOND, lay.keys[f])) for f in shares}  # location
+    workloads = sorted(set().union(*first.values()))
+    places = sorted((f, o) for f in shares for o in set(second[f]))
     w_of = {w: i for i, w in enumerate(workloads)}
     p_of = {p: i for i, p in enumerate(places)}
     periods = max([t for _, t in d.active], default=0) + 2  # t + 1 fits as well
     parts = []
     for f in shares:
-        keys = lay.keys[f]
-        w = np.fromiter((w_of[key[0]] for key in keys), np.int64, len(keys))
-        p = np.fromiter((p_of[(f, key[1])] for key in keys), np.int64, len(keys))
-        t = np.fromiter((key[-1] for key in keys), np.int64, len(keys))
+        n = len(lay.keys[f])
+        here = {o: i for (g, o), i in p_of.items() if g == f}
+        w = np.fromiter(map(w_of.__getitem__, first[f]), np.int64, n)
+        p = np.fromiter(map(here.__getitem__, second[f]), np.int64, n)
+        t = np.fromiter(map(_LAST, lay.keys[f]), np.int64, n)
         parts.append((w * len(places) + p) * periods + t)
     code = np.concatenate(parts)
     columns = np.concatenate([lay.positions(f) for f in shares])
@@ -121,7 +128,7 @@ def add_stability(
     """
     lv = levels(m, d)
     index = lv.index
-    m.MOVES = pyo.Set(initialize=index, dimen=4, ordered=True)
+    index_set(m, "MOVES", index, 4)
     m.move = pyo.Var(m.MOVES, bounds=(0.0, 1.0))
     # Each row as Pyomo reads move ≥ S[t] − S[t−1]: S[t] − S[t−1] − move ≤ 0. A
     # column −1 − i is move[index[i]] (ArrayRows' others: m.move).
@@ -157,10 +164,9 @@ def add_stability(
     add_array_family(m, "cost_limit", None, limit)
     # least_moves: its costs as arrays, the numbers Pyomo's standard repn read from the
     # ledger's (the hand-off takes them; tests/test_rows.py), and its Pyomo expression
-    # the formula itself, on the cost model's total_cost
-    moves = 0.5 * LinearExpression(list(m.move.values()))
+    # the formula itself, on the cost model's total_cost, made when read
     band = cost_limit - optimum
-    tie: object = 0.0
+    weight = None
     columns, coefs, offset = move_columns, np.full(n, 0.5), 0.0
     if band > 0:  # the weight as Pyomo's walk of TIE_WEIGHT · (cost − optimum) / band has it
         weight = 1 / (1.0 * band) * TIE_WEIGHT
@@ -168,9 +174,17 @@ def add_stability(
         at = np.flatnonzero(cost)
         columns, coefs = np.concatenate((move_columns, at)), np.concatenate((coefs, cost[at]))
         offset = (0 + constant if constant else 0) + -(weight * optimum)
-        tie = weight * (m.total_cost.expr - optimum)
-    m.least_moves = pyo.Objective(expr=moves + tie, sense=pyo.minimize)
+    make = functools.partial(_least_moves, weight=weight, optimum=optimum)
+    m.least_moves = DeferredObjective(make)
     m.least_moves.arrays = ArrayObjective(columns, coefs, offset, others)
+
+
+def _least_moves(m: pyo.Block, weight: float | None, optimum: float) -> object:
+    """least_moves' Pyomo expression: ½ Σ move + weight · (total_cost − optimum), the
+    second term left out without a ``weight``."""
+    moves = 0.5 * LinearExpression(list(m.move.values()))
+    tie: object = 0.0 if weight is None else weight * (m.total_cost.expr - optimum)
+    return moves + tie
 
 
 def remove_stability(m: pyo.Block) -> None:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from optimizer.results import ENVIRONMENTS
 
 from . import page_finance, page_frontier, page_scenarios
+from .compiled import keep_compiled
 from .svg import bar_chart
 from .values import badge, money, number, text, tonnes
 from .view import ENV_COLOR, ENV_LABEL, SITE_CAPS, View, cash, category_colors, ordered
@@ -42,6 +43,7 @@ ENVIRONMENT = Environment(
     undefined=StrictUndefined,
     finalize=_finalize,
 )
+keep_compiled(ENVIRONMENT)
 
 
 def render_page(view: View) -> str:
