@@ -132,8 +132,10 @@ def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object
 def _busy(tasks: list[dict[str, Any]], workers: int) -> dict[str, Any]:
     """The workers' busy seconds by stage (a call's key prefix), in all, and idle between
     the first call's start and the last call's end; the utilisation."""
+    from dask.utils import key_split
+
     spans = [
-        (task["key"].rsplit("-", 1)[0], s["start"], s["stop"])
+        (key_split(task["key"]), s["start"], s["stop"])
         for task in tasks
         for s in task["startstops"]
         if s["action"] == "compute"

@@ -127,7 +127,7 @@ def run_tasks(
 
 
 BATCHES_PER_WORKER = 2  # regret batches at least: enough to keep every worker busy to the end
-BATCH_RUNS = 200  # regret runs a batch at most (about 25 CPU s on the hybrid example)
+BATCH_RUNS = 200  # regret runs a batch at most: about 15 CPU s on the hybrid example
 
 Pair = tuple[tuple[object, ...], tuple[object, ...]]  # a plan's key, a scenario's key
 
@@ -162,11 +162,13 @@ class RegretRuns:
             chosen = [pairs[i] for i in batch]
             scenario, fixed = self.jobs[chosen[0]]
             done = functools.partial(self._done, chosen)
-            if scenario.prices_only:
-                operated = [(self.jobs[p][1], self.jobs[p][0]) for p in chosen]
-                calls.append(Call("regret", run_operated, operated, None, len(batch), done))
-            else:
-                calls.append(Call("regret", solve_scenario, scenario, fixed, 1, done))
+            operated = [(self.jobs[p][1], self.jobs[p][0]) for p in chosen]
+            task = (
+                (run_operated, operated, None)
+                if scenario.prices_only
+                else (solve_scenario, scenario, fixed)
+            )
+            calls.append(Call("regret", *task, len(batch), done, PRIORITY["regret"]))
         return calls
 
     def _done(self, chosen: list[Pair], answer: Any, error: str | None) -> list[Call]:

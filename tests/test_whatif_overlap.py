@@ -22,6 +22,7 @@ from optimizer.whatif import run_scenarios
 
 def test_regret_runs_start_while_the_last_scenario_is_solved(tmp_path, cluster_address):
     """On the module's own cluster (its workers are changed)."""
+    from dask.utils import key_split
     from distributed import Client, get_task_stream
 
     plan = read_plan(write_book(tmp_path / "p.xlsx", random_sheets(7)[0]))
@@ -65,7 +66,7 @@ def test_regret_runs_start_while_the_last_scenario_is_solved(tmp_path, cluster_a
     spans: dict[str, list[tuple[float, float]]] = {}
     for task in stream.data:
         (compute,) = [s for s in task["startstops"] if s["action"] == "compute"]
-        stage = task["key"].rsplit("-", 1)[0]
+        stage = key_split(task["key"])
         spans.setdefault(stage, []).append((compute["start"], compute["stop"]))
     assert len(spans["scenarios"]) == len(scenarios)
     last_stop = max(stop for _, stop in spans["scenarios"])
