@@ -14,14 +14,19 @@ The hybrid example's 50-scenario sweep (issue 9's goal):
         --regret-only runs.pickle --versus /path/to/main/venv/bin/python
 
 Each measurement is a fresh process of the installation's Python running
-``run_scenarios`` (scenarios, then each plan operated under every other scenario;
+``run_scenarios`` (scenarios and each plan operated under every other scenario;
 no break-even bisection) against a local Dask cluster of N single-threaded
 workers that it starts. CPU seconds are the process's own plus each worker's
-(read from the workers before the cluster closes), for the whole run and for
-its regret stage, so they do not depend on how
-busy the shared machine is; wall seconds do. Installations and worker counts are
-interleaved. The regret table is compared between installations: each plan's
-cost under each scenario and its tolerance, the largest difference.
+(read from the workers before the cluster closes), so they do not depend on how
+busy the shared machine is; wall seconds do. From Dask's task stream: each
+stage's busy seconds (the workers computing its calls, by the calls' key
+prefix), and the workers' idle seconds between the first call's start and the
+last call's end (N x that span, less the busy seconds: the waits at stage ends,
+and the scheduling between calls) with the utilisation, busy / (N x span).
+``scenarios_done_s``: when the last scenario was solved. Installations and
+worker counts are interleaved. The regret table is compared between
+installations: each plan's cost under each scenario and its tolerance, the
+largest difference.
 ``--generated N`` uses benchmarks/model_size.py's plan of N workloads (300: about
 115,000 columns, mostly continuous).
 
@@ -49,7 +54,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-SECONDS = ("wall_s", "cpu_s", "scenario_wall_s", "regret_wall_s", "regret_cpu_s")
+SECONDS = ("wall_s", "cpu_s", "scenarios_done_s", "busy_s", "idle_s")
 
 
 def _cpu() -> float:
@@ -86,23 +91,26 @@ def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object
     plan = read_plan(path)
     scenarios = [Scenario(BASE), *from_sweeps(plan, [sweep])]
     options = SolverOptions(mip_gap=plan.settings.mip_gap, time_limit_s=900)
-    with _cluster(workers) as (cluster, _, total):
-        marks: dict[str, tuple[float, float]] = {}
+    with _cluster(workers) as (cluster, client, total):
+        from distributed import get_task_stream
 
-        def progress(stage: str, *_: int) -> None:
-            marks.setdefault(stage, (time.perf_counter(), total()))
+        done_at: list[float] = []
+
+        def progress(stage: str, total_solves: int, done: int, *_: int) -> None:
+            if stage == "scenarios" and done == total_solves and not done_at:
+                done_at.append(time.perf_counter())
 
         start = (time.perf_counter(), total())
-        result = run_scenarios(
-            plan,
-            scenarios,
-            options,
-            scheduler=cluster.scheduler_address,
-            progress=progress,
-            break_even_tolerance=None,
-        )
+        with get_task_stream(client) as stream:
+            result = run_scenarios(
+                plan,
+                scenarios,
+                options,
+                scheduler=cluster.scheduler_address,
+                progress=progress,
+                break_even_tolerance=None,
+            )
         end = (time.perf_counter(), total())
-    regret_start = marks.get("regret", end)
     regret = result.tables["regret"]
     if save:
         with open(save, "wb") as f:
@@ -110,15 +118,38 @@ def measure(path: Path, sweep: str, workers: int, save: str) -> dict[str, object
     return {
         "wall_s": end[0] - start[0],
         "cpu_s": end[1] - start[1],
-        "scenario_wall_s": regret_start[0] - marks.get("scenarios", start)[0],
-        "regret_wall_s": end[0] - regret_start[0],
-        "regret_cpu_s": end[1] - regret_start[1],
+        "scenarios_done_s": (done_at or [end[0]])[0] - start[0],
+        **_busy(stream.data, workers),
         "scenarios": len(scenarios),
         "regret_solves": result.regret_solves,
         "regret": [
             [r.scenario, r.operated_under, r.status, r.cost_usd, r.tolerance_usd]
             for r in regret.itertuples(index=False)
         ],
+    }
+
+
+def _busy(tasks: list[dict[str, Any]], workers: int) -> dict[str, Any]:
+    """The workers' busy seconds by stage (a call's key prefix), in all, and idle between
+    the first call's start and the last call's end; the utilisation."""
+    from dask.utils import key_split
+
+    spans = [
+        (key_split(task["key"]), s["start"], s["stop"])
+        for task in tasks
+        for s in task["startstops"]
+        if s["action"] == "compute"
+    ]
+    by_stage: dict[str, float] = {}
+    for stage, start, stop in spans:
+        by_stage[stage] = by_stage.get(stage, 0.0) + stop - start
+    busy = sum(by_stage.values())
+    span = max(stop for *_, stop in spans) - min(start for _, start, _ in spans)
+    return {
+        "busy_s": busy,
+        "idle_s": workers * span - busy,
+        "utilisation": busy / (workers * span),
+        "busy_by_stage": {k: round(v, 1) for k, v in by_stage.items()},
     }
 
 
@@ -143,7 +174,9 @@ def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[st
     work = [(scenario, fixed) for scenario, fixed, _ in chosen]
     with _cluster(workers) as (_, client, total):
         start = (time.perf_counter(), total())
-        if hasattr(whatif, "run_regret"):  # batched (this release on)
+        if hasattr(whatif, "RegretRuns"):  # made as plans arrive (this release on)
+            cross = _regret_runs(whatif, client, plan, work, options)
+        elif hasattr(whatif, "run_regret"):  # batched
             cross = whatif.run_regret(client, plan, work, options)
         else:
             cross = whatif.run_tasks(client, plan, work, options)
@@ -160,6 +193,18 @@ def measure_regret(path: Path, saved: str, workers: int, sample: int) -> dict[st
             for (scenario, _, owner), r in zip(chosen, cross, strict=True)
         ],
     }
+
+
+def _regret_runs(whatif: Any, client: Any, plan: Any, work: list, options: Any) -> list[Any]:
+    """The regret runs ``work`` ((scenario, plan) pairs) as run_scenarios batches them."""
+    from optimizer.cluster_runs import run_calls
+
+    runs = whatif.RegretRuns([])
+    pairs = [(fixed.key(), scenario.key) for scenario, fixed in work]
+    runs.jobs = dict(zip(pairs, work, strict=True))
+    runs.waiting = list(runs.jobs)
+    run_calls(client, plan, options, [], None, runs.idle)
+    return [runs.answers[pair] for pair in pairs]
 
 
 def _differences(a: list[list[object]], b: list[list[object]], second: str) -> str:
@@ -208,8 +253,9 @@ def main(
                 print(json.dumps({"python": python, "workers": n} | row)[:300], flush=True)
     print()
     counts = ("regret_solves", "iterations") if regret_only else ("scenarios", "regret_solves")
-    print(f"| installation | workers | {' | '.join(counts + seconds)} | regret table |")
-    print("|---|---|" + "---|" * (len(counts) + len(seconds)) + "---|")
+    shares = () if regret_only else ("utilisation",)
+    print(f"| installation | workers | {' | '.join(counts + seconds + shares)} | regret table |")
+    print("|---|---|" + "---|" * (len(counts) + len(seconds) + len(shares)) + "---|")
     reference = runs[(pythons[0], workers[0])][0]["regret"]
     second = "bound" if regret_only else "tolerance"
     for (python, n), rows in runs.items():
@@ -220,6 +266,7 @@ def main(
             + " | ".join(str(r[k]) for k in counts)
             + " | "
             + " | ".join(f"{least[k]:.3g}" for k in seconds)
+            + "".join(f" | {max(float(row[k]) for row in rows):.2f}" for k in shares)
             + f" | {_differences(reference, r['regret'], second)} |"
         )
 

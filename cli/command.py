@@ -182,7 +182,7 @@ def main(
             # never get here, and a signal while they load is handled below
             from optimizer.cli.options import WhatIfRequest
             from optimizer.cli.runs import run_command
-            from optimizer.whatif import quiet_logs
+            from optimizer.cluster_runs import quiet_logs
 
             whatif = WhatIfRequest(*request)
             model_file = (write_model, force)

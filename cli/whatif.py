@@ -26,7 +26,7 @@ class Bar:
 
     def __init__(self, console: Console, enabled: bool) -> None:
         self.progress = Progress(
-            TextColumn("{task.description:<9}"),
+            TextColumn("{task.description:<10}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("running {task.fields[running]}, failed {task.fields[failed]}"),

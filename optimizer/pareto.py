@@ -20,6 +20,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.certify import certified
+from optimizer.cluster_runs import StageProgress, cluster
 from optimizer.columns import names
 from optimizer.compare import ScenarioRun, combined, decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
@@ -31,7 +32,7 @@ from optimizer.run import optimize
 from optimizer.scenarios import Scenario
 from optimizer.solve import Solved, SolverOptions, solve
 from optimizer.status import Status
-from optimizer.whatif import StageProgress, cluster, run_tasks, staged
+from optimizer.whatif import run_tasks
 
 LEAST = "least"  # the target of the carbon-minimal end
 SLACK = 1e-6  # the carbon-minimal end may emit this fraction more than the least found
@@ -135,7 +136,8 @@ def frontier(
             plan,
             [(cheap, None), (clean, LEAST)],
             options,
-            staged(progress, "ends", 2),
+            progress,
+            "ends",
             task=solve_point,
         )
         most, least = tco2e(ends[0]), tco2e(ends[1])
@@ -143,8 +145,11 @@ def frontier(
         if most is not None and least is not None:
             between = epsilons(most, least, points)
         jobs = [(Scenario(point_name(i + 2)), e) for i, e in enumerate(between)]
-        bar = staged(progress, "between", len(jobs))
-        middle = run_tasks(client, plan, jobs, options, bar, task=solve_point) if jobs else []
+        middle = (
+            run_tasks(client, plan, jobs, options, progress, "between", task=solve_point)
+            if jobs
+            else []
+        )
     if not between:  # no trade-off (or an end failed): the ends only, named 1 and 2
         clean = Scenario(point_name(2))
         ends[1] = dataclasses.replace(ends[1], scenario=clean)

@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 
 from optimizer import collector, results
 from optimizer.certify import certified
+from optimizer.cluster_runs import cluster
 from optimizer.compare import DECISIONS_COLUMNS, common_decisions, plan_decisions
 from optimizer.diagnose import installed_over_limits, no_option_reasons
 from optimizer.models import build_data, build_model
@@ -26,7 +27,7 @@ from optimizer.run import tables as tables_of_run
 from optimizer.scenarios import BASE, Scenario, apply
 from optimizer.solve import Solved, SolverOptions, solve
 from optimizer.status import Termination
-from optimizer.whatif import cluster, run_tasks
+from optimizer.whatif import run_tasks
 
 ROBUST = "robust"
 

@@ -1,30 +1,23 @@
-"""Running what-if scenarios: in parallel, on a Dask cluster.
+"""Running what-if scenarios on a Dask cluster (optimizer.cluster_runs): every scenario,
+each plan operated under every other scenario (regret), and for one swept parameter
+the values where the plan changes (break-even).
 
-Every scenario is solved in a worker process of a Dask cluster: by default a
-local one with a worker per core, or an existing cluster given by its
-scheduler's address, by the same code. Workers receive the plan's data and
-build the model themselves (Pyomo models and HiGHS objects do not travel);
-HiGHS gets one thread per solve. A scenario whose worker dies is retried once,
-then reported as failed while the others finish. An existing cluster is probed
-before use (optimizer.scheduler.reach) so that a wrong address fails in bounded time,
-and a cluster left with no worker fails the waiting solves instead of hanging.
-What the runs say together (decisions, regret, break-even) is optimizer.compare's.
+The three stages overlap in one loop: a scenario's regret runs are made as soon as
+its plan is known, and run whenever a worker would otherwise wait (the scenarios
+first, by priority); the bisection starts once every scenario is solved, its rounds
+before any regret run still queued. What the runs say together (decisions, regret,
+break-even) is optimizer.compare's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import functools
 import itertools
-import logging
 import math
-import os
-import time
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
-from optimizer import interrupts
+from optimizer.cluster_runs import Call, StageProgress, Task, cluster, run_calls
 from optimizer.compare import (
     BreakEven,
     ScenarioRun,
@@ -44,16 +37,12 @@ from optimizer.models.stages import FirstStage, first_stage
 from optimizer.plan import Plan
 from optimizer.run import Outcome, operate_batch, operate_prices, optimize, resolve_prices
 from optimizer.scenarios import Scenario, apply
-from optimizer.scheduler import ClusterError, reach
 from optimizer.solve import SolverOptions
 from optimizer.status import Status
-from optimizer.worker import helpers_started
 
-# a cluster without a worker this long fails the solves still waiting (docs/whatif.md)
-NO_WORKER_S = float(os.environ.get("OPTIMIZE_NO_WORKER_SECONDS", "60"))
-
-
-POLL_S = 1.0
+# Dask runs the higher first: the scenarios, then a bisection's rounds (each waits for
+# the one before), then the regret runs
+PRIORITY = {"scenarios": 2, "break-even": 1, "regret": 0}
 
 
 def solve_scenario(
@@ -107,68 +96,9 @@ def as_run(scenario: Scenario, outcome: Outcome, fixed: FirstStage | None = None
     )
 
 
-Progress = Callable[[int, int, int], None]  # done, running, failed
-
-
-@contextlib.contextmanager
-def cluster(scheduler: str | None, tasks: int, workers: int | None = None) -> Iterator[object]:
-    """A Dask client: on an existing cluster, or on a local one made for this run (with
-    ``workers`` processes, by default one per core, at most one per task)."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        reach(scheduler)
-        with quiet_logs("distributed"):  # a lost scheduler is reported once, by ClusterError
-            try:
-                client = Client(scheduler, timeout="30s")
-            except (OSError, TimeoutError) as exc:
-                raise ClusterError(f"cannot connect to the scheduler {scheduler}: {exc}") from None
-            with client:
-                yield client
-        return
-    workers = max(1, min(workers or os.cpu_count() or 1, tasks))
-    settings = {
-        "distributed.scheduler.allowed-failures": 1,
-        "distributed.worker.multiprocessing-method": "forkserver",  # see optimizer.worker
-    }
-    with dask.config.set(settings), helpers_started(), contextlib.ExitStack() as stack:
-        # a signal while the cluster starts is raised once it has (stopping it halfway
-        # leaves Dask to close it at exit, with a traceback per worker)
-        with interrupts.deferred():
-            local = stack.enter_context(
-                LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",  # None still starts one, on 8787, warning when taken
-                    silence_logs=logging.CRITICAL,
-                    preload=["optimizer.worker"],  # workers leave Ctrl-C to this process
-                )
-            )
-            client = stack.enter_context(Client(local))
-        yield client
-
-
-@contextlib.contextmanager
-def quiet_logs(name: str) -> Iterator[None]:
-    """Only critical records from the logger ``name`` and those below it for the length of
-    the block (asyncio's "Task exception was never retrieved" from a cluster torn down by
-    a signal, say)."""
-    manager = logging.Logger.manager
-    names = [name, *(n for n in manager.loggerDict if n.startswith(name + "."))]
-    loggers = [logging.getLogger(n) for n in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-Task = Callable[[Plan, Any, SolverOptions, Any], Any]
+def failed(scenario: Scenario, error: str | None) -> ScenarioRun:
+    """A run that never came back: ``error`` says why."""
+    return ScenarioRun(scenario=scenario, solved=None, error=error)
 
 
 def run_tasks(
@@ -176,64 +106,102 @@ def run_tasks(
     plan: Plan,
     jobs: Sequence[tuple[Scenario, Any]],
     options: SolverOptions,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
+    stage: str = "scenarios",
     task: Task = solve_scenario,
 ) -> list[ScenarioRun]:
     """Solve every (scenario, extra) job on the cluster as ``task(plan, scenario, options,
     extra)`` (by default a scenario under a fixed plan or none); results in job order."""
-    answers = _gather(client, plan, [(task, s, extra, 1) for s, extra in jobs], options, progress)
-    return [
-        ScenarioRun(scenario=scenario, solved=None, error=error) if error else answer
-        for (scenario, _), (answer, error) in zip(jobs, answers, strict=True)
+    out: list[ScenarioRun] = [failed(s, None) for s, _ in jobs]
+
+    def keep(i: int, answer: Any, error: str | None) -> list[Call]:
+        out[i] = failed(jobs[i][0], error) if error else answer
+        return []
+
+    calls = [
+        Call(stage, task, s, extra, 1, functools.partial(keep, i))
+        for i, (s, extra) in enumerate(jobs)
     ]
+    run_calls(client, plan, options, calls, progress)
+    return out
 
 
-BATCHES_PER_WORKER = 2  # regret batches: enough to keep every worker busy to the end
+BATCHES_PER_WORKER = 2  # regret batches at least: enough to keep every worker busy to the end
+BATCH_RUNS = 200  # regret runs a batch at most: about 15 CPU s on the hybrid example
+
+Pair = tuple[tuple[object, ...], tuple[object, ...]]  # a plan's key, a scenario's key
 
 
-def run_regret(
-    client: object,
-    plan: Plan,
-    jobs: Sequence[tuple[Scenario, FirstStage]],
-    options: SolverOptions,
-    progress: Progress | None = None,
-) -> list[ScenarioRun]:
-    """Each first-stage plan operated under its scenario (regret runs), results in job
-    order: under scenarios that change only prices in batches (run_operated), the
-    others one by one. A batch is a group of those scenarios with a group of the plans
-    to operate under them: about BATCHES_PER_WORKER a worker, the scenarios and plans
-    split so that each batch prices few scenarios and starts few plans (each batch
-    prices each of its scenarios once and solves each of its plans once to start its
-    runs). A run's answer does not depend on its batch (operate_batch)."""
+class RegretRuns:
+    """The regret runs of a sweep, made as its scenarios' plans arrive: each plan under
+    every other scenario, once per (plan, scenario) pair. They wait until a worker
+    would have nothing else to do (``idle``), then go in batches; their answers by pair."""
+
+    def __init__(self, scenarios: list[Scenario]) -> None:
+        self.scenarios = scenarios
+        self.jobs: dict[Pair, tuple[Scenario, FirstStage]] = {}
+        self.answers: dict[Pair, ScenarioRun] = {}
+        self.waiting: list[Pair] = []
+
+    def solved(self, run: ScenarioRun) -> None:
+        """The runs of ``run``'s plan (if it has one) under every other scenario."""
+        if run.plan is None:
+            return
+        for b in self.scenarios:
+            pair = (run.plan.key(), b.key)
+            if b.key != run.scenario.key and pair not in self.jobs:
+                self.jobs[pair] = (b, run.plan)
+                self.waiting.append(pair)
+
+    def idle(self, workers: int) -> list[Call]:
+        """The calls of every run still waiting: under scenarios that change only prices
+        in batches (run_operated), the others one by one."""
+        pairs, self.waiting = self.waiting, []
+        calls = []
+        for batch in batches([self.jobs[p] for p in pairs], workers) if pairs else []:
+            chosen = [pairs[i] for i in batch]
+            scenario, fixed = self.jobs[chosen[0]]
+            done = functools.partial(self._done, chosen)
+            operated = [(self.jobs[p][1], self.jobs[p][0]) for p in chosen]
+            task = (
+                (run_operated, operated, None)
+                if scenario.prices_only
+                else (solve_scenario, scenario, fixed)
+            )
+            calls.append(Call("regret", *task, len(batch), done, PRIORITY["regret"]))
+        return calls
+
+    def _done(self, chosen: list[Pair], answer: Any, error: str | None) -> list[Call]:
+        runs = answer if isinstance(answer, list) else [answer]
+        for n, pair in enumerate(chosen):
+            self.answers[pair] = failed(self.jobs[pair][0], error) if error else runs[n]
+        return []
+
+
+def batches(jobs: list[tuple[Scenario, FirstStage]], workers: int) -> list[list[int]]:
+    """``jobs`` (regret runs) by call: those under scenarios that change only prices in
+    batches, the others alone. A batch is a group of those scenarios with a group of
+    the plans to operate under them: at least BATCHES_PER_WORKER a worker and at most
+    about BATCH_RUNS runs each, the scenarios and plans split so that each batch prices
+    few scenarios and starts few plans (each batch prices each of its scenarios once and
+    solves each of its plans once to start its runs). A run's answer does not depend on
+    its batch (operate_batch)."""
     priced = list(dict.fromkeys(s.key for s, _ in jobs if s.prices_only))
     plans = list(dict.fromkeys(f.key() for s, f in jobs if s.prices_only))
-    wanted = BATCHES_PER_WORKER * _workers(client)
+    runs = sum(s.prices_only for s, _ in jobs)
+    wanted = max(BATCHES_PER_WORKER * workers, math.ceil(runs / BATCH_RUNS))
     by_plans = max(1, min(len(plans), round(math.sqrt(wanted * len(plans) / max(1, len(priced))))))
     by_scenarios = max(1, min(len(priced), math.ceil(wanted / by_plans)))
     group = {key: i % by_scenarios for i, key in enumerate(priced)}
     subgroup = {key: i % by_plans for i, key in enumerate(plans)}
-    batches: dict[tuple[int, int], list[int]] = {}
-    members: list[list[int]] = []
-    calls: list[tuple[Task, Any, Any, int]] = []
+    grouped: dict[tuple[int, int], list[int]] = {}
+    alone: list[list[int]] = []
     for i, (scenario, fixed) in enumerate(jobs):
         if scenario.key in group:
-            batch = (group[scenario.key], subgroup[fixed.key()])
-            batches.setdefault(batch, []).append(i)
+            grouped.setdefault((group[scenario.key], subgroup[fixed.key()]), []).append(i)
         else:
-            members.append([i])
-            calls.append((solve_scenario, scenario, fixed, 1))
-    for indices in batches.values():
-        members.append(indices)
-        pairs = [(jobs[i][1], jobs[i][0]) for i in indices]
-        calls.append((run_operated, pairs, None, len(indices)))
-    out: list[ScenarioRun | None] = [None] * len(jobs)
-    answers = _gather(client, plan, calls, options, progress)
-    for indices, (answer, error) in zip(members, answers, strict=True):
-        runs = answer if isinstance(answer, list) else [answer]
-        for n, i in enumerate(indices):
-            failed = ScenarioRun(scenario=jobs[i][0], solved=None, error=error)
-            out[i] = failed if error else runs[n]
-    return [r for r in out if r is not None]
+            alone.append([i])
+    return alone + list(grouped.values())
 
 
 def run_operated(
@@ -248,106 +216,6 @@ def run_operated(
     ]
 
 
-def _gather(
-    client: object,
-    plan: Plan,
-    calls: Sequence[tuple[Task, Any, Any, int]],
-    options: SolverOptions,
-    progress: Progress | None = None,
-) -> list[tuple[Any, str | None]]:
-    """Run every ``(task, first, extra, solves)`` call on the cluster as ``task(plan, first,
-    options, extra)``: each one's answer or, when it failed, why; in call order.
-    ``progress`` counts solves (a call makes ``solves`` of them)."""
-    from distributed import wait
-
-    try:
-        shared = client.scatter(plan, broadcast=True, hash=False)  # type: ignore[attr-defined]
-    except (OSError, TimeoutError) as exc:  # CommClosedError is an OSError
-        raise ClusterError(f"the cluster was lost while sending it the plan: {exc}") from None
-    futures = [
-        client.submit(  # type: ignore[attr-defined]
-            task, shared, first, options, extra, retries=1, pure=False
-        )
-        for task, first, extra, _ in calls
-    ]
-    index = {f.key: i for i, f in enumerate(futures)}
-    out: list[tuple[Any, str | None]] = [(None, None)] * len(futures)
-    total = sum(solves for *_, solves in calls)
-    failed = done = 0
-    if progress:
-        progress(0, min(total, _workers(client)), 0)
-    pending = set(futures)
-    idle_since: float | None = None
-    while pending:
-        try:
-            finished, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
-        except TimeoutError:  # nothing finished in POLL_S
-            finished = set()
-        except Exception:  # some were cancelled: the plan's data was lost with its workers
-            finished = {f for f in pending if f.done() or f.cancelled()}
-            pending -= finished
-        if not finished:
-            idle_since = _no_worker_since(client, idle_since)
-            if idle_since is not None and time.monotonic() - idle_since > NO_WORKER_S:
-                why = f"no worker was left on the cluster for {NO_WORKER_S:g} s"
-                for future in pending:
-                    future.cancel()
-                    out[index[future.key]] = (None, why)
-                    failed += calls[index[future.key]][3]
-                break
-            continue
-        idle_since = None
-        for future in finished:
-            i = index[future.key]
-            done += calls[i][3]
-            try:
-                out[i] = (future.result(), None)
-            except (Exception, asyncio.CancelledError) as exc:  # a worker died twice, the
-                # solve raised, the plan's data was lost, or the scheduler went away
-                failed += calls[i][3]
-                out[i] = (None, _describe(exc))
-            if progress:
-                progress(done, min(total - done, _workers(client)), failed)
-    return out
-
-
-def _no_worker_since(client: object, since: float | None) -> float | None:
-    """When the cluster was last seen without a worker (None: it has one)."""
-    try:
-        workers = len(client.scheduler_info()["workers"])  # type: ignore[attr-defined]
-    except Exception:
-        workers = 0
-    if workers:
-        return None
-    return since if since is not None else time.monotonic()
-
-
-def _workers(client: object) -> int:
-    try:
-        return max(1, len(client.scheduler_info()["workers"]))  # type: ignore[attr-defined]
-    except Exception:
-        return 1
-
-
-def _describe(exc: BaseException) -> str:
-    name = type(exc).__name__
-    if name == "KilledWorker":
-        return "its worker died twice"
-    if isinstance(exc, asyncio.CancelledError):
-        return "cancelled by the cluster (its workers and the plan's data were lost)"
-    return f"{name}: {exc}" if str(exc) else "".join(traceback.format_exception_only(exc)).strip()
-
-
-StageProgress = Callable[[str, int, int, int, int], None]
-
-
-def staged(progress: StageProgress | None, name: str, total: int) -> Progress | None:
-    """``progress`` for one stage of ``total`` solves (None without one)."""
-    if progress is None:
-        return None
-    return lambda done, running, failed: progress(name, total, done, running, failed)
-
-
 def run_scenarios(
     plan: Plan,
     scenarios: list[Scenario],
@@ -358,8 +226,9 @@ def run_scenarios(
     break_even_tolerance: float | None = 0.01,
     regret_runs: bool = True,
 ) -> WhatIf:
-    """Solve every scenario, then (unless ``regret_runs`` is false) each one's plan under
-    every other (regret), and for one swept parameter find where the plan changes.
+    """Solve every scenario, (unless ``regret_runs`` is false) each one's plan under every
+    other (regret), and for one swept parameter find where the plan changes: in one loop
+    on the cluster, the stages overlapping (module docstring).
 
     Scenarios that change the same things (a multiplier of 1 changes nothing) are
     solved once and reported under each name. ``break_even_tolerance``: the width,
@@ -367,44 +236,44 @@ def run_scenarios(
     by bisection (None: the sweep's own values only). ``progress(stage, total, done,
     running, failed)`` is called as work finishes.
     """
-
-    def stage(name: str, total: int) -> Progress | None:
-        return staged(progress, name, total)
-
     distinct: dict[tuple[object, ...], Scenario] = {}
     for s in scenarios:
         distinct.setdefault(s.key, s)
     swept = {label for s in scenarios for label in s.values}
+    solved: dict[tuple[object, ...], ScenarioRun] = {}
+    cross = RegretRuns(list(distinct.values()))
+    found: list[BreakEven] = []
+
+    def done(scenario: Scenario, answer: Any, error: str | None) -> list[Call]:
+        solved[scenario.key] = failed(scenario, error) if error else answer
+        if regret_runs:
+            cross.solved(solved[scenario.key])
+        if len(solved) < len(distinct) or len(swept) != 1:
+            return []
+        runs = [renamed(solved[s.key], s) for s in scenarios]
+        rounds = bisect(runs, next(iter(swept)), break_even_tolerance)
+        return in_rounds("break-even", rounds, found.extend)
+
+    first = [
+        Call(
+            "scenarios",
+            solve_scenario,
+            s,
+            None,
+            1,
+            functools.partial(done, s),
+            PRIORITY["scenarios"],
+        )
+        for s in distinct.values()
+    ]
     with cluster(scheduler, len(distinct), workers) as client:
-        solved = run_tasks(
-            client,
-            plan,
-            [(s, None) for s in distinct.values()],
-            options,
-            stage("scenarios", len(distinct)),
-        )
-        by_key = {run.scenario.key: run for run in solved}
-        runs = [renamed(by_key[s.key], s) for s in scenarios]
-        jobs: dict[tuple[object, ...], tuple[Scenario, FirstStage]] = {}
-        for a in solved if regret_runs else []:
-            for b in solved:
-                if a.plan is not None and a is not b:
-                    jobs.setdefault((a.plan.key(), b.scenario.key), (b.scenario, a.plan))
-        cross = (
-            run_regret(client, plan, list(jobs.values()), options, stage("regret", len(jobs)))
-            if jobs
-            else []
-        )
-        crossed = dict(zip(jobs, cross, strict=True))
-        found: list[BreakEven] = []
-        if len(swept) == 1:
-            found = bisect(
-                client, plan, runs, next(iter(swept)), options, break_even_tolerance, stage
-            )
+        run_calls(client, plan, options, first, progress, cross.idle)
+    runs = [renamed(solved[s.key], s) for s in scenarios]
+    found.sort(key=lambda b: b.below)
 
     def operated(plan_run: ScenarioRun, under: ScenarioRun) -> ScenarioRun | None:
         assert plan_run.plan is not None
-        return crossed.get((plan_run.plan.key(), under.scenario.key))
+        return cross.answers.get((plan_run.plan.key(), under.scenario.key))
 
     tables = combined(runs)
     tables["decisions"] = decisions(runs)
@@ -424,32 +293,48 @@ def run_scenarios(
         worst_regret=worst,
         common=common_decisions(tables["decisions"], names),
         break_even=found,
-        regret_solves=len(jobs),
-        failed_regret=sum(r.status == Status.FAILED for r in cross),
-        regret_skipped=not regret_runs and len(solved) > 1,
+        regret_solves=len(cross.jobs),
+        failed_regret=sum(r.status == Status.FAILED for r in cross.answers.values()),
+        regret_skipped=not regret_runs and len(distinct) > 1,
     )
 
 
-def _offset(progress: Progress | None, done: int, failed: int) -> Progress | None:
-    """``progress`` counting on from ``done`` and ``failed`` (one bar over many rounds)."""
-    if progress is None:
-        return None
-    return lambda d, running, f: progress(done + d, running, failed + f)
+def in_rounds(
+    stage: str,
+    rounds: Generator[list[Scenario], list[ScenarioRun], list[BreakEven]],
+    finish: Callable[[list[BreakEven]], None],
+    answers: list[ScenarioRun] | None = None,
+) -> list[Call]:
+    """The calls of the next round of ``rounds`` (the scenarios it asks for, given
+    ``answers``, the last round's runs): when all are answered, the round after; what
+    ``rounds`` returns at the end goes to ``finish``."""
+    try:
+        asked = rounds.send(answers)  # type: ignore[arg-type]  # None starts it
+    except StopIteration as end:
+        finish(end.value)
+        return []
+    out: list[ScenarioRun | None] = [None] * len(asked)
+
+    def done(i: int, answer: Any, error: str | None) -> list[Call]:
+        out[i] = failed(asked[i], error) if error else answer
+        if any(r is None for r in out):
+            return []
+        return in_rounds(stage, rounds, finish, [r for r in out if r is not None])
+
+    return [
+        Call(stage, solve_scenario, s, None, 1, functools.partial(done, i), PRIORITY[stage])
+        for i, s in enumerate(asked)
+    ]
 
 
 def bisect(
-    client: object,
-    plan: Plan,
-    runs: list[ScenarioRun],
-    parameter: str,
-    options: SolverOptions,
-    tolerance: float | None,
-    stage: Callable[[str, int], Progress | None],
-) -> list[BreakEven]:
+    runs: list[ScenarioRun], parameter: str, tolerance: float | None
+) -> Generator[list[Scenario], list[ScenarioRun], list[BreakEven]]:
     """Each value of ``parameter`` where the plan changes, between neighbouring solved
     values: narrowed by solving the middle of each bracket (all brackets of a round at
-    once) until it is at most ``tolerance`` times its first width. A middle whose plan
-    is neither end's holds a change on each side; both are followed."""
+    once: yielded, their runs sent back) until it is at most ``tolerance`` times its
+    first width. A middle whose plan is neither end's holds a change on each side; both
+    are followed."""
     points = swept_points(runs, parameter)
     template = next(o for r in runs for o in r.scenario.overrides if o.label == parameter)
     if template.parameter == "residual_value":  # 0 or 1: nothing lies between to probe
@@ -460,7 +345,6 @@ def bisect(
         if plan_view(a) != plan_view(b)
     ]
     found: list[BreakEven] = []
-    solved = failed = 0
     while work:
         narrow = [w for w in work if tolerance is None or w[2] - w[0] <= w[4]]
         found += [BreakEven(parameter, v0, v1, a, b) for v0, a, v1, b, _ in narrow]
@@ -468,15 +352,7 @@ def bisect(
         if not wide:
             break
         middles = [(v0 + v1) / 2 for v0, _, v1, _, _ in wide]
-        probes = run_tasks(
-            client,
-            plan,
-            [(probe(template, v), None) for v in middles],
-            options,
-            _offset(stage("break-even", solved + len(wide)), solved, failed),
-        )
-        solved += len(wide)
-        failed += sum(p.solved is None for p in probes)
+        probes = yield [probe(template, v) for v in middles]
         work = []
         for (v0, a, v1, b, tol), v, mid in zip(wide, middles, probes, strict=True):
             if mid.plan is None:  # the middle has no plan: report the bracket as it stands
@@ -487,4 +363,4 @@ def bisect(
                 work.append((v0, a, v, mid, tol))
             if view != plan_view(b):
                 work.append((v, mid, v1, b, tol))
-    return sorted(found, key=lambda b: b.below)
+    return found
