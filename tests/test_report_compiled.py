@@ -153,7 +153,10 @@ def test_no_folder_means_no_cache(tmp_path: Path) -> None:
         "print(len(ENVIRONMENT.get_template('report.html').name))\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code, str(blocker)], capture_output=True, text=True, check=False
+        [sys.executable, "-P", "-c", code, str(blocker)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
 
@@ -170,7 +173,7 @@ def test_processes_writing_at_once_leave_whole_files(tmp_path: Path) -> None:
         "    if name.endswith('.html'): ENVIRONMENT.get_template(name)\n"
     )
     runs = [
-        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-P", "-c", code, str(tmp_path)], stderr=subprocess.PIPE)
         for _ in range(4)
     ]
     for run in runs:
@@ -185,6 +188,9 @@ def test_processes_writing_at_once_leave_whole_files(tmp_path: Path) -> None:
         + "    if name.endswith('.html'): ENVIRONMENT.get_template(name)\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", check, str(tmp_path)], capture_output=True, text=True, check=False
+        [sys.executable, "-P", "-c", check, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
