@@ -141,6 +141,18 @@ def test_writing_fails_quietly(tmp_path: Path, monkeypatch) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def python(code: str, argument: Path) -> None:
+    """Run ``code`` in a fresh Python (-P: the installed package, not the checkout's
+    folder) with ``argument``; it must succeed."""
+    run = subprocess.run(
+        [sys.executable, "-P", "-c", code, str(argument)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+
+
 def test_no_folder_means_no_cache(tmp_path: Path) -> None:
     """When Jinja2 cannot have its folder (here: the temporary directory a file), the
     environment compiles as without the cache."""
@@ -152,13 +164,7 @@ def test_no_folder_means_no_cache(tmp_path: Path) -> None:
         "assert ENVIRONMENT.bytecode_cache is None\n"
         "print(len(ENVIRONMENT.get_template('report.html').name))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-P", "-c", code, str(blocker)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    python(code, blocker)
 
 
 def test_processes_writing_at_once_leave_whole_files(tmp_path: Path) -> None:
@@ -187,10 +193,4 @@ def test_processes_writing_at_once_leave_whole_files(tmp_path: Path) -> None:
         + "for name in ENVIRONMENT.list_templates():\n"
         + "    if name.endswith('.html'): ENVIRONMENT.get_template(name)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-P", "-c", check, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    python(check, tmp_path)
